@@ -1,0 +1,52 @@
+/*
+ * The TCP response line, written byte for byte as the Go original's
+ * encoder wrote it:
+ * {"SourcePort":1,"SourceIP":"a","DestPort":2,"DestIP":"b","Error":""}\n
+ * and the table of error kinds, their exact strings and their counters.
+ */
+#ifndef CB_RESPONSE_H
+#define CB_RESPONSE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "stats.h"
+#include "util.h"
+
+/* Room for the longest line: two IPv6 endpoints and the longest error. */
+#define RESPONSE_MAX	512
+
+enum rdv_error {
+	RDV_OK,
+	RDV_ERR_TIMEOUT,
+	RDV_ERR_NO_SUCH_SERVER,
+	RDV_ERR_NO_UDP_REGISTRATION,
+	RDV_ERR_REPLACED,
+	RDV_ERR_REQUEST_TOO_LARGE,
+	RDV_ERR_SHUTTING_DOWN,
+	RDV_ERR_EVICTED,
+	RDV_ERR_TOO_MANY_CONNECTIONS,
+	RDV_ERR_INVALID_REQUEST,	/* "invalid request: " + reason */
+	RDV_ERR__MAX
+};
+
+struct cb_endpoint {
+	struct cb_ip	 ip;
+	uint16_t	 port;
+};
+
+struct rdv_response {
+	struct cb_endpoint source;	/* the receiver's own UDP endpoint */
+	struct cb_endpoint dest;	/* the other side's UDP endpoint */
+	enum rdv_error	 error;
+	const char	*reason;	/* RDV_ERR_INVALID_REQUEST only */
+};
+
+const char	*rdv_error_text(enum rdv_error);
+enum stat_id	 rdv_error_stat(enum rdv_error);
+int		 rdv_error_counted(enum rdv_error);
+
+size_t		 response_format(char *, size_t, const struct rdv_response *);
+size_t		 json_escape_go(char *, size_t, const char *);
+
+#endif /* CB_RESPONSE_H */

@@ -1,0 +1,43 @@
+/*
+ * The names under which each counter is published.  Names are API:
+ * dashboards and alerts depend on them, so they never change.
+ */
+#include "autoconf.h"
+
+#include <stddef.h>
+
+#include "stats.h"
+
+const struct stat_desc stat_descs[STAT__MAX] = {
+	[STAT_UDP_DATAGRAMS] = { NULL, "udp_datagrams", NULL,
+	    "UDP datagrams received, valid or not" },
+	[STAT_UDP_INVALID] = { NULL, "udp_invalid", NULL,
+	    "UDP datagrams dropped as invalid registrations" },
+	[STAT_TCP_ACCEPTED] = { NULL, "tcp_accepted", NULL,
+	    "TCP connections accepted" },
+	[STAT_REQ_PEER] = { "requests", "peer", "type",
+	    "Well-formed TCP requests by connection type" },
+	[STAT_REQ_SERVER] = { "requests", "server", "type", NULL },
+	[STAT_REQ_CLIENT] = { "requests", "client", "type", NULL },
+	[STAT_REQ_KEEPALIVE] = { "requests", "keepalive", "type", NULL },
+	[STAT_REQ_INVALID] = { "requests", "invalid", "type", NULL },
+	[STAT_MATCH_PEER] = { "matches", "peer", "type",
+	    "Rendezvous completed: Peer pairs and Client requests answered" },
+	[STAT_MATCH_CLIENT] = { "matches", "client", "type", NULL },
+	[STAT_ERR_TIMEOUT] = { "errors", "timeout", "kind",
+	    "Error responses sent, by kind" },
+	[STAT_ERR_NO_SUCH_SERVER] = { "errors", "no_such_server", "kind",
+	    NULL },
+	[STAT_ERR_NO_UDP_REGISTRATION] = { "errors", "no_udp_registration",
+	    "kind", NULL },
+	[STAT_ERR_REPLACED] = { "errors", "replaced", "kind", NULL },
+	[STAT_ERR_REQUEST_TOO_LARGE] = { "errors", "request_too_large",
+	    "kind", NULL },
+	[STAT_ERR_INVALID_REQUEST] = { "errors", "invalid_request", "kind",
+	    NULL },
+	[STAT_ERR_TOO_MANY_CONNECTIONS] = { "errors", "too_many_connections",
+	    "kind", NULL },
+	[STAT_ERR_EVICTED] = { "errors", "evicted", "kind", NULL },
+	[STAT_LEASES_EXPIRED] = { NULL, "leases_expired", NULL,
+	    "Leases that expired" },
+};

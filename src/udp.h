@@ -1,0 +1,17 @@
+/*
+ * UDP intake: reads registration datagrams in batches, validates them and
+ * records the sender's endpoint in the lease registry.  Never replies.
+ */
+#ifndef CB_UDP_H
+#define CB_UDP_H
+
+#include "net.h"
+
+struct daemon_ctx;
+struct udp_intake;
+
+struct udp_intake *udp_intake_new(struct daemon_ctx *,
+		    const struct net_sockets *);
+void		 udp_intake_free(struct udp_intake *);
+
+#endif /* CB_UDP_H */
