@@ -1,0 +1,497 @@
+/*
+ * The lease registry.
+ *
+ * Leases live in a hash table keyed by (public IP, PeerPort) and, at the
+ * same time, in an expiry queue: every lease of one duration expires in
+ * the order it was last refreshed, so a refresh moves it to the tail in
+ * O(1) and one libevent timer per queue, armed for the head, is the only
+ * timer the registry holds.  A lease is 64 bytes and carries no event of
+ * its own, which is what keeps a million idle leases cheap.
+ *
+ * A queue holds one duration.  When SIGHUP changes lease_timeout, new and
+ * refreshed leases go to a queue of the new duration and the old queue
+ * drains by itself.
+ */
+#include "autoconf.h"
+
+#include <sys/queue.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+
+#include "htable.h"
+#include "lease.h"
+#include "siphash.h"
+
+#define LEASE_QUEUES		8	/* distinct durations alive at once */
+#define LEASE_EXPIRE_BUDGET	4096	/* expiries per timer callback */
+
+struct lease {
+	struct hnode		 node;		/* hash chain; first member */
+	TAILQ_ENTRY(lease)	 expiry;	/* in its queue, soonest first */
+	struct lease_key	 key;
+	uint16_t		 udp_port;	/* newest registration's port */
+	uint8_t			 queue;		/* index in reg->queues */
+	uint8_t			 unused;
+	uint64_t		 created_ms;
+	uint64_t		 expires_ms;
+};
+
+TAILQ_HEAD(lease_list, lease);
+
+struct expiry_queue {
+	struct lease_registry	*reg;
+	unsigned int		 ttl_s;		/* 0: slot unused */
+	struct lease_list	 leases;
+	struct event		*timer;
+};
+
+/* How many leases one public IP holds; for quotas and ?ip= totals. */
+struct ip_count {
+	struct hnode		 node;
+	struct cb_ip		 ip;
+	uint32_t		 count;
+};
+
+struct lease_registry {
+	struct event_base	*base;
+	struct htable		 table;		/* struct lease by key */
+	struct htable		 ips;		/* struct ip_count by IP */
+	struct siphash_key	 hash_key;
+	unsigned int		 ttl_s;
+	size_t			 max;		/* 0: no limit */
+	struct expiry_queue	 queues[LEASE_QUEUES];
+	lease_observer		 observer;
+	void			*observer_arg;
+};
+
+static uint64_t	lease_hash(const struct lease_registry *,
+		    const struct lease_key *);
+static uint64_t	lease_node_hash(const struct hnode *, void *);
+static uint64_t	ip_hash(const struct lease_registry *, const struct cb_ip *);
+static uint64_t	ip_node_hash(const struct hnode *, void *);
+static struct hnode **lease_find(const struct lease_registry *,
+		    const struct lease_key *);
+static struct hnode **ip_find(const struct lease_registry *,
+		    const struct cb_ip *);
+static int	ip_count_add(struct lease_registry *, const struct cb_ip *);
+static void	ip_count_remove(struct lease_registry *, const struct cb_ip *);
+static struct expiry_queue *queue_for_ttl(struct lease_registry *);
+static void	queue_append(struct lease_registry *, struct lease *,
+		    uint64_t);
+static void	queue_arm(struct expiry_queue *, uint64_t);
+static void	queue_expire_cb(evutil_socket_t, short, void *);
+static int	queue_expire(struct expiry_queue *, uint64_t, size_t);
+static void	lease_destroy(struct lease_registry *, struct hnode **,
+		    enum lease_event);
+
+struct lease_registry *
+lease_registry_new(struct event_base *base, unsigned int ttl_s,
+    lease_observer observer, void *arg)
+{
+	struct lease_registry	*reg;
+	int			 i;
+
+	if ((reg = calloc(1, sizeof(*reg))) == NULL)
+		return (NULL);
+	reg->base = base;
+	reg->ttl_s = ttl_s;
+	reg->observer = observer;
+	reg->observer_arg = arg;
+	siphash_key_random(&reg->hash_key);
+	if (htable_init(&reg->table, 1024, lease_node_hash, reg) == -1 ||
+	    htable_init(&reg->ips, 64, ip_node_hash, reg) == -1)
+		goto fail;
+	for (i = 0; i < LEASE_QUEUES; i++) {
+		reg->queues[i].reg = reg;
+		TAILQ_INIT(&reg->queues[i].leases);
+		reg->queues[i].timer = evtimer_new(base, queue_expire_cb,
+		    &reg->queues[i]);
+		if (reg->queues[i].timer == NULL)
+			goto fail;
+	}
+	return (reg);
+fail:
+	lease_registry_free(reg);
+	return (NULL);
+}
+
+/* Frees every lease, telling the observer of each (LEASE_FREED). */
+void
+lease_registry_free(struct lease_registry *reg)
+{
+	struct expiry_queue	*q;
+	struct lease		*l;
+	int			 i;
+
+	if (reg == NULL)
+		return;
+	for (i = 0; i < LEASE_QUEUES; i++) {
+		q = &reg->queues[i];
+		while ((l = TAILQ_FIRST(&q->leases)) != NULL)
+			lease_destroy(reg, lease_find(reg, &l->key),
+			    LEASE_FREED);
+		if (q->timer != NULL)
+			event_free(q->timer);
+	}
+	htable_free(&reg->table);
+	htable_free(&reg->ips);
+	free(reg);
+}
+
+/* Sets the duration of leases created or refreshed from now on. */
+void
+lease_registry_set_ttl(struct lease_registry *reg, unsigned int ttl_s)
+{
+	reg->ttl_s = ttl_s;
+}
+
+void
+lease_registry_set_max(struct lease_registry *reg, size_t max)
+{
+	reg->max = max;
+}
+
+/*
+ * Records a registration: creates the lease or refreshes it, moving its
+ * endpoint to the port the newest datagram came from (a NAT may remap).
+ */
+enum lease_upsert_result
+lease_upsert(struct lease_registry *reg, const struct lease_key *key,
+    uint16_t udp_port, uint64_t now_ms)
+{
+	struct hnode	**link;
+	struct lease	 *l;
+
+	if ((link = lease_find(reg, key)) != NULL) {
+		l = (struct lease *)(void *)*link;
+		l->udp_port = udp_port;
+		TAILQ_REMOVE(&reg->queues[l->queue].leases, l, expiry);
+		queue_append(reg, l, now_ms);
+		return (LEASE_UPSERT_REFRESHED);
+	}
+	if (reg->max != 0 && reg->table.count >= reg->max)
+		return (LEASE_UPSERT_FULL);
+	if ((l = malloc(sizeof(*l))) == NULL)
+		return (LEASE_UPSERT_NOMEM);
+	if (ip_count_add(reg, &key->ip) == -1) {
+		free(l);
+		return (LEASE_UPSERT_NOMEM);
+	}
+	l->key = *key;
+	l->udp_port = udp_port;
+	l->unused = 0;
+	l->created_ms = now_ms;
+	htable_insert(&reg->table, &l->node, lease_hash(reg, key));
+	queue_append(reg, l, now_ms);
+	if (reg->observer != NULL)
+		reg->observer(reg->observer_arg, l, LEASE_CREATED);
+	return (LEASE_UPSERT_CREATED);
+}
+
+struct lease *
+lease_lookup(struct lease_registry *reg, const struct lease_key *key)
+{
+	struct hnode	**link;
+
+	link = lease_find(reg, key);
+	return (link == NULL ? NULL : (struct lease *)(void *)*link);
+}
+
+/* Restarts a lease's time without touching its endpoint (KeepAlive). */
+int
+lease_refresh(struct lease_registry *reg, const struct lease_key *key,
+    uint64_t now_ms)
+{
+	struct lease	*l;
+
+	if ((l = lease_lookup(reg, key)) == NULL)
+		return (-1);
+	TAILQ_REMOVE(&reg->queues[l->queue].leases, l, expiry);
+	queue_append(reg, l, now_ms);
+	return (0);
+}
+
+/* Removes a lease on an operator's word; the observer hears LEASE_EVICTED. */
+int
+lease_evict(struct lease_registry *reg, const struct lease_key *key)
+{
+	struct hnode	**link;
+
+	if ((link = lease_find(reg, key)) == NULL)
+		return (-1);
+	lease_destroy(reg, link, LEASE_EVICTED);
+	return (0);
+}
+
+size_t
+lease_count(const struct lease_registry *reg)
+{
+	return (reg->table.count);
+}
+
+size_t
+lease_count_ip(const struct lease_registry *reg, const struct cb_ip *ip)
+{
+	struct hnode	**link;
+
+	if ((link = ip_find(reg, ip)) == NULL)
+		return (0);
+	return (((struct ip_count *)(void *)*link)->count);
+}
+
+/*
+ * Expires every lease due at now_ms, whatever the timers say; returns how
+ * many went.  The timers call the same code; tests call this directly.
+ */
+int
+lease_expire_due(struct lease_registry *reg, uint64_t now_ms)
+{
+	int	i, n = 0;
+
+	for (i = 0; i < LEASE_QUEUES; i++)
+		n += queue_expire(&reg->queues[i], now_ms, SIZE_MAX);
+	return (n);
+}
+
+struct lease_scan_ctx {
+	lease_visit	 visit;
+	void		*arg;
+};
+
+static void
+lease_scan_visit(void *arg, struct hnode *node)
+{
+	struct lease_scan_ctx	*ctx = arg;
+
+	ctx->visit(ctx->arg, (const struct lease *)(void *)node);
+}
+
+uint64_t
+lease_scan(const struct lease_registry *reg, uint64_t cursor,
+    size_t max_buckets, lease_visit visit, void *arg)
+{
+	struct lease_scan_ctx	ctx = { visit, arg };
+
+	return (htable_scan(&reg->table, cursor, max_buckets,
+	    lease_scan_visit, &ctx));
+}
+
+const struct lease_key *
+lease_key(const struct lease *l)
+{
+	return (&l->key);
+}
+
+uint16_t
+lease_udp_port(const struct lease *l)
+{
+	return (l->udp_port);
+}
+
+uint64_t
+lease_created_ms(const struct lease *l)
+{
+	return (l->created_ms);
+}
+
+uint64_t
+lease_expires_ms(const struct lease *l)
+{
+	return (l->expires_ms);
+}
+
+static uint64_t
+lease_hash(const struct lease_registry *reg, const struct lease_key *key)
+{
+	return (siphash24(&reg->hash_key, key, sizeof(*key)));
+}
+
+static uint64_t
+lease_node_hash(const struct hnode *node, void *arg)
+{
+	const struct lease	*l = (const struct lease *)(const void *)node;
+
+	return (lease_hash(arg, &l->key));
+}
+
+static uint64_t
+ip_hash(const struct lease_registry *reg, const struct cb_ip *ip)
+{
+	return (siphash24(&reg->hash_key, ip, sizeof(*ip)));
+}
+
+static uint64_t
+ip_node_hash(const struct hnode *node, void *arg)
+{
+	const struct ip_count	*c = (const struct ip_count *)(const void *)node;
+
+	return (ip_hash(arg, &c->ip));
+}
+
+/* Returns the link pointing at the lease, for O(1) unlinking, or NULL. */
+static struct hnode **
+lease_find(const struct lease_registry *reg, const struct lease_key *key)
+{
+	struct hnode	**link;
+	struct lease	 *l;
+
+	link = htable_chain(&reg->table, lease_hash(reg, key));
+	for (; *link != NULL; link = &(*link)->next) {
+		l = (struct lease *)(void *)*link;
+		if (l->key.peer_port == key->peer_port &&
+		    cb_ip_equal(&l->key.ip, &key->ip))
+			return (link);
+	}
+	return (NULL);
+}
+
+static struct hnode **
+ip_find(const struct lease_registry *reg, const struct cb_ip *ip)
+{
+	struct hnode	**link;
+
+	link = htable_chain(&reg->ips, ip_hash(reg, ip));
+	for (; *link != NULL; link = &(*link)->next) {
+		if (cb_ip_equal(&((struct ip_count *)(void *)*link)->ip, ip))
+			return (link);
+	}
+	return (NULL);
+}
+
+static int
+ip_count_add(struct lease_registry *reg, const struct cb_ip *ip)
+{
+	struct hnode	**link;
+	struct ip_count	 *c;
+
+	if ((link = ip_find(reg, ip)) != NULL) {
+		((struct ip_count *)(void *)*link)->count++;
+		return (0);
+	}
+	if ((c = malloc(sizeof(*c))) == NULL)
+		return (-1);
+	c->ip = *ip;
+	c->count = 1;
+	htable_insert(&reg->ips, &c->node, ip_hash(reg, ip));
+	return (0);
+}
+
+static void
+ip_count_remove(struct lease_registry *reg, const struct cb_ip *ip)
+{
+	struct hnode	**link;
+	struct ip_count	 *c;
+
+	if ((link = ip_find(reg, ip)) == NULL)
+		return;
+	c = (struct ip_count *)(void *)*link;
+	if (--c->count == 0) {
+		htable_unlink(&reg->ips, link);
+		free(c);
+	}
+}
+
+/*
+ * The queue for the current duration: the one already holding it, else a
+ * free slot.  With every slot taken by older durations still draining
+ * (eight reloads within one lease lifetime), the longest-lived queue is
+ * reused; its leases may then expire a little late, never early.
+ */
+static struct expiry_queue *
+queue_for_ttl(struct lease_registry *reg)
+{
+	struct expiry_queue	*q, *spare = NULL, *longest = &reg->queues[0];
+	int			 i;
+
+	for (i = 0; i < LEASE_QUEUES; i++) {
+		q = &reg->queues[i];
+		if (q->ttl_s == reg->ttl_s)
+			return (q);
+		if (spare == NULL && TAILQ_EMPTY(&q->leases))
+			spare = q;
+		if (q->ttl_s > longest->ttl_s)
+			longest = q;
+	}
+	q = spare != NULL ? spare : longest;
+	q->ttl_s = reg->ttl_s;
+	return (q);
+}
+
+static void
+queue_append(struct lease_registry *reg, struct lease *l, uint64_t now_ms)
+{
+	struct expiry_queue	*q = queue_for_ttl(reg);
+	int			 was_empty = TAILQ_EMPTY(&q->leases);
+
+	l->expires_ms = now_ms + (uint64_t)reg->ttl_s * 1000;
+	l->queue = (uint8_t)(q - reg->queues);
+	TAILQ_INSERT_TAIL(&q->leases, l, expiry);
+	if (was_empty)
+		queue_arm(q, now_ms);
+}
+
+/* Arms the queue's timer for its head; a timer firing early re-arms. */
+static void
+queue_arm(struct expiry_queue *q, uint64_t now_ms)
+{
+	struct lease	*head = TAILQ_FIRST(&q->leases);
+	struct timeval	 tv;
+	uint64_t	 delay;
+
+	if (head == NULL)
+		return;
+	delay = head->expires_ms > now_ms ? head->expires_ms - now_ms : 0;
+	tv.tv_sec = (time_t)(delay / 1000);
+	tv.tv_usec = (suseconds_t)(delay % 1000) * 1000;
+	evtimer_add(q->timer, &tv);
+}
+
+/*
+ * Expires at most a budget of leases per turn so that a million leases
+ * falling due together do not hold the loop; the rest go next turn.
+ */
+static void
+queue_expire_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct expiry_queue	*q = arg;
+	uint64_t		 now_ms = cb_now_ms();
+
+	(void)fd;
+	(void)what;
+	queue_expire(q, now_ms, LEASE_EXPIRE_BUDGET);
+	queue_arm(q, now_ms);
+}
+
+static int
+queue_expire(struct expiry_queue *q, uint64_t now_ms, size_t budget)
+{
+	struct lease	*l;
+	int		 n = 0;
+
+	while (budget-- > 0 && (l = TAILQ_FIRST(&q->leases)) != NULL &&
+	    l->expires_ms <= now_ms) {
+		lease_destroy(q->reg, lease_find(q->reg, &l->key),
+		    LEASE_EXPIRED);
+		n++;
+	}
+	return (n);
+}
+
+/* Tells the observer, then unlinks and frees the lease *link points at. */
+static void
+lease_destroy(struct lease_registry *reg, struct hnode **link,
+    enum lease_event why)
+{
+	struct lease	*l = (struct lease *)(void *)*link;
+
+	if (reg->observer != NULL)
+		reg->observer(reg->observer_arg, l, why);
+	/* The observer may not change the registry, so link still holds. */
+	htable_unlink(&reg->table, link);
+	TAILQ_REMOVE(&reg->queues[l->queue].leases, l, expiry);
+	ip_count_remove(reg, &l->key.ip);
+	free(l);
+}
