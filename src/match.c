@@ -1,0 +1,425 @@
+/*
+ * The rendezvous rules.
+ *
+ * Requests wait in two tables keyed by their own (IP, LocalPeerPort):
+ * "waiters" for Peer and Client requests, "servers" for Server
+ * registrations.  A request "has its lease" once its own UDP registration
+ * exists; before that it only waits for UDP (the session bounds that wait
+ * by udp_grace).  A newer request for the same key replaces the older one,
+ * lease or not.
+ *
+ * Peer: A and B pair when each has its lease and each targets the other;
+ * whichever becomes ready second triggers the pairing.  Client: needs a
+ * Server that has its lease; is answered as soon as its own lease exists.
+ * Lease expiry or eviction ends every request waiting on that lease.
+ */
+#include "autoconf.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "match.h"
+#include "siphash.h"
+
+struct match {
+	struct lease_registry	*leases;
+	struct stats		*stats;
+	struct match_callbacks	 cb;
+	struct siphash_key	 hash_key;
+	struct htable		 waiters;	/* Peer and Client requests */
+	struct htable		 servers;	/* Server registrations */
+	size_t			 registered;	/* servers that have a lease */
+};
+
+static uint64_t	key_hash(const struct match *, const struct lease_key *);
+static uint64_t	req_hash(const struct hnode *, void *);
+static int	key_equal(const struct lease_key *, const struct lease_key *);
+static struct htable *table_of(struct match *, const struct match_req *);
+static struct match_req *find(const struct htable *, const struct match *,
+		    const struct lease_key *);
+static struct match_req *registered_server(const struct match *,
+		    const struct lease_key *);
+static void	link_req(struct match *, struct match_req *);
+static void	adopt_clients(struct match_req *, struct match_req *);
+static void	unlink_req(struct match *, struct match_req *);
+static void	finish(struct match *, struct match_req *,
+		    const struct rdv_response *);
+static void	fail(struct match *, struct match_req *, enum rdv_error);
+static int	endpoint_of(const struct match *, const struct lease_key *,
+		    struct cb_endpoint *);
+static void	became_ready(struct match *, struct match_req *);
+static void	try_pair(struct match *, struct match_req *);
+static void	serve_client(struct match *, struct match_req *);
+static void	log_match(const char *, const struct rdv_response *);
+
+struct match *
+match_new(struct lease_registry *leases, struct stats *stats,
+    const struct match_callbacks *cb)
+{
+	struct match	*m;
+
+	if ((m = calloc(1, sizeof(*m))) == NULL)
+		return (NULL);
+	m->leases = leases;
+	m->stats = stats;
+	m->cb = *cb;
+	siphash_key_random(&m->hash_key);
+	if (htable_init(&m->waiters, 64, req_hash, m) == -1 ||
+	    htable_init(&m->servers, 64, req_hash, m) == -1) {
+		match_free(m);
+		return (NULL);
+	}
+	return (m);
+}
+
+/* Frees the tables; the sessions must have withdrawn their requests. */
+void
+match_free(struct match *m)
+{
+	if (m == NULL)
+		return;
+	htable_free(&m->waiters);
+	htable_free(&m->servers);
+	free(m);
+}
+
+/*
+ * Takes a new Peer, Client or Server request.  It may be answered before
+ * this returns (no such server, or an immediate match).
+ */
+void
+match_submit(struct match *m, struct match_req *req)
+{
+	struct rdv_response	resp;
+
+	req->linked = 0;
+	req->server = NULL;
+	TAILQ_INIT(&req->clients);
+	req->has_lease = lease_lookup(m->leases, &req->self) != NULL;
+	if (req->role == MATCH_ROLE_CLIENT) {
+		req->server = registered_server(m, &req->target);
+		if (req->server == NULL) {
+			memset(&resp, 0, sizeof(resp));
+			resp.error = RDV_ERR_NO_SUCH_SERVER;
+			m->cb.finish(req->owner, &resp);
+			return;
+		}
+	}
+	link_req(m, req);
+	if (req->has_lease)
+		became_ready(m, req);
+	else if (req->role == MATCH_ROLE_CLIENT)
+		TAILQ_INSERT_TAIL(&req->server->clients, req, client_entry);
+}
+
+/* Refreshes a registered Server's lease; -1 if req is not one. */
+int
+match_keepalive(struct match *m, struct match_req *req, uint64_t now_ms)
+{
+	if (!req->linked || req->role != MATCH_ROLE_SERVER || !req->has_lease)
+		return (-1);
+	return (lease_refresh(m->leases, &req->self, now_ms));
+}
+
+/* The session's udp_grace ran out before the request's lease appeared. */
+void
+match_udp_timeout(struct match *m, struct match_req *req)
+{
+	if (req->linked && !req->has_lease)
+		fail(m, req, RDV_ERR_NO_UDP_REGISTRATION);
+}
+
+/* The session is going away: forget its request without answering it. */
+void
+match_withdraw(struct match *m, struct match_req *req)
+{
+	if (req->linked)
+		unlink_req(m, req);
+}
+
+/* The lease registry's observer: a lease appeared or is going away. */
+void
+match_lease_event(struct match *m, const struct lease *l,
+    enum lease_event ev)
+{
+	const struct lease_key	*key = lease_key(l);
+	struct match_req	*waiter, *server;
+	enum rdv_error		 err;
+
+	waiter = find(&m->waiters, m, key);
+	server = find(&m->servers, m, key);
+	switch (ev) {
+	case LEASE_CREATED:
+		if (server != NULL && !server->has_lease) {
+			m->cb.ready(server->owner);
+			became_ready(m, server);
+		}
+		if (waiter != NULL && !waiter->has_lease) {
+			m->cb.ready(waiter->owner);
+			became_ready(m, waiter);
+		}
+		return;
+	case LEASE_EXPIRED:
+	case LEASE_EVICTED:
+		err = ev == LEASE_EXPIRED ? RDV_ERR_TIMEOUT : RDV_ERR_EVICTED;
+		if (waiter != NULL && waiter->has_lease)
+			fail(m, waiter, err);
+		if (server != NULL && server->has_lease)
+			fail(m, server, err);
+		return;
+	case LEASE_FREED:
+		return;
+	}
+}
+
+/* How /leases shows a lease: who, if anyone, waits on it. */
+enum match_lease_state
+match_state(const struct match *m, const struct lease_key *key)
+{
+	const struct match_req	*req;
+
+	if ((req = find(&m->servers, m, key)) != NULL && req->has_lease)
+		return (MATCH_STATE_SERVER);
+	if ((req = find(&m->waiters, m, key)) != NULL && req->has_lease)
+		return (MATCH_STATE_WAITING);
+	return (MATCH_STATE_IDLE);
+}
+
+size_t
+match_servers(const struct match *m)
+{
+	return (m->registered);
+}
+
+/* Requests waiting for a partner or for UDP: all but registered servers. */
+size_t
+match_waiting(const struct match *m)
+{
+	return (m->waiters.count + m->servers.count - m->registered);
+}
+
+static uint64_t
+key_hash(const struct match *m, const struct lease_key *key)
+{
+	return (siphash24(&m->hash_key, key, sizeof(*key)));
+}
+
+static uint64_t
+req_hash(const struct hnode *node, void *arg)
+{
+	const struct match_req	*req;
+
+	req = (const struct match_req *)(const void *)node;
+	return (key_hash(arg, &req->self));
+}
+
+static int
+key_equal(const struct lease_key *a, const struct lease_key *b)
+{
+	return (a->peer_port == b->peer_port && cb_ip_equal(&a->ip, &b->ip));
+}
+
+static struct htable *
+table_of(struct match *m, const struct match_req *req)
+{
+	return (req->role == MATCH_ROLE_SERVER ? &m->servers : &m->waiters);
+}
+
+static struct match_req *
+find(const struct htable *t, const struct match *m,
+    const struct lease_key *key)
+{
+	struct hnode		*node;
+	struct match_req	*req;
+
+	for (node = *htable_chain(t, key_hash(m, key)); node != NULL;
+	    node = node->next) {
+		req = (struct match_req *)(void *)node;
+		if (key_equal(&req->self, key))
+			return (req);
+	}
+	return (NULL);
+}
+
+static struct match_req *
+registered_server(const struct match *m, const struct lease_key *key)
+{
+	struct match_req	*server = find(&m->servers, m, key);
+
+	return (server != NULL && server->has_lease ? server : NULL);
+}
+
+/* Links req, replacing whatever request held its key in that table. */
+static void
+link_req(struct match *m, struct match_req *req)
+{
+	struct htable		*t = table_of(m, req);
+	struct match_req	*old;
+
+	if ((old = find(t, m, &req->self)) != NULL) {
+		/* Clients waiting on a replaced Server wait on its successor. */
+		if (req->role == MATCH_ROLE_SERVER)
+			adopt_clients(req, old);
+		fail(m, old, RDV_ERR_REPLACED);
+	}
+	htable_insert(t, &req->node, key_hash(m, &req->self));
+	req->linked = 1;
+}
+
+static void
+adopt_clients(struct match_req *heir, struct match_req *old)
+{
+	struct match_req	*client;
+
+	while ((client = TAILQ_FIRST(&old->clients)) != NULL) {
+		TAILQ_REMOVE(&old->clients, client, client_entry);
+		client->server = heir;
+		TAILQ_INSERT_TAIL(&heir->clients, client, client_entry);
+	}
+}
+
+/*
+ * Unlinks req.  A Server taking its leave fails the clients still waiting
+ * for their own UDP: the server they asked for is gone.
+ */
+static void
+unlink_req(struct match *m, struct match_req *req)
+{
+	struct htable		 *t = table_of(m, req);
+	struct hnode		**link;
+	struct match_req	 *client;
+
+	link = htable_chain(t, key_hash(m, &req->self));
+	while (*link != &req->node)
+		link = &(*link)->next;
+	htable_unlink(t, link);
+	req->linked = 0;
+	if (req->role == MATCH_ROLE_SERVER) {
+		if (req->has_lease)
+			m->registered--;
+		while ((client = TAILQ_FIRST(&req->clients)) != NULL) {
+			TAILQ_REMOVE(&req->clients, client, client_entry);
+			client->server = NULL;
+			fail(m, client, RDV_ERR_NO_SUCH_SERVER);
+		}
+	} else if (req->role == MATCH_ROLE_CLIENT && req->server != NULL &&
+	    !req->has_lease) {
+		TAILQ_REMOVE(&req->server->clients, req, client_entry);
+		req->server = NULL;
+	}
+}
+
+static void
+finish(struct match *m, struct match_req *req, const struct rdv_response *r)
+{
+	unlink_req(m, req);
+	m->cb.finish(req->owner, r);
+}
+
+static void
+fail(struct match *m, struct match_req *req, enum rdv_error err)
+{
+	struct rdv_response	resp;
+
+	memset(&resp, 0, sizeof(resp));
+	resp.error = err;
+	finish(m, req, &resp);
+}
+
+static int
+endpoint_of(const struct match *m, const struct lease_key *key,
+    struct cb_endpoint *ep)
+{
+	struct lease	*l;
+
+	if ((l = lease_lookup(m->leases, key)) == NULL)
+		return (-1);
+	ep->ip = key->ip;
+	ep->port = lease_udp_port(l);
+	return (0);
+}
+
+/* req's own lease exists: a Peer may pair, a Client is answered. */
+static void
+became_ready(struct match *m, struct match_req *req)
+{
+	int	was_waiting_for_udp = !req->has_lease;
+
+	req->has_lease = 1;
+	switch (req->role) {
+	case MATCH_ROLE_PEER:
+		try_pair(m, req);
+		break;
+	case MATCH_ROLE_CLIENT:
+		/* Only a client that waited for UDP is on its server's list. */
+		if (was_waiting_for_udp && req->server != NULL)
+			TAILQ_REMOVE(&req->server->clients, req,
+			    client_entry);
+		serve_client(m, req);
+		break;
+	case MATCH_ROLE_SERVER:
+		m->registered++;
+		break;
+	}
+}
+
+static void
+try_pair(struct match *m, struct match_req *a)
+{
+	struct match_req	*b;
+	struct rdv_response	 ra, rb;
+
+	b = find(&m->waiters, m, &a->target);
+	if (b == NULL || b == a || b->role != MATCH_ROLE_PEER ||
+	    !b->has_lease || !key_equal(&b->target, &a->self))
+		return;
+	memset(&ra, 0, sizeof(ra));
+	if (endpoint_of(m, &a->self, &ra.source) == -1 ||
+	    endpoint_of(m, &b->self, &ra.dest) == -1)
+		return;
+	rb = ra;
+	rb.source = ra.dest;
+	rb.dest = ra.source;
+	stats_inc(m->stats, STAT_MATCH_PEER);
+	log_match("peer", &ra);
+	finish(m, a, &ra);
+	finish(m, b, &rb);
+}
+
+/* Answers a Client whose lease exists and notifies its Server. */
+static void
+serve_client(struct match *m, struct match_req *client)
+{
+	struct match_req	*server;
+	struct rdv_response	 rc, rs;
+
+	server = registered_server(m, &client->target);
+	client->server = NULL;
+	memset(&rc, 0, sizeof(rc));
+	if (server == NULL ||
+	    endpoint_of(m, &client->self, &rc.source) == -1 ||
+	    endpoint_of(m, &server->self, &rc.dest) == -1) {
+		fail(m, client, RDV_ERR_NO_SUCH_SERVER);
+		return;
+	}
+	rs = rc;
+	rs.source = rc.dest;
+	rs.dest = rc.source;
+	stats_inc(m->stats, STAT_MATCH_CLIENT);
+	log_match("client", &rc);
+	m->cb.notify(server->owner, &rs);
+	finish(m, client, &rc);
+}
+
+static void
+log_match(const char *kind, const struct rdv_response *r)
+{
+	char	a[CB_IP_STRLEN], b[CB_IP_STRLEN];
+
+	if (!log_enabled(LOG_LEVEL_INFO))
+		return;
+	log_info("match type=%s a=%s:%u b=%s:%u", kind,
+	    cb_ip_format(&r->source.ip, a), r->source.port,
+	    cb_ip_format(&r->dest.ip, b), r->dest.port);
+}
