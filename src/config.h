@@ -29,6 +29,7 @@ struct config {
 	struct sockaddr_storage admin_addr; /* parsed admin address */
 	socklen_t	 admin_addrlen;	/* 0 when the admin API is off */
 	enum log_level	 log_level;
+	int		 print_version;	/* -version: print it and exit */
 };
 
 enum config_result {
