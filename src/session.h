@@ -12,6 +12,12 @@
 struct daemon_ctx;
 struct tcp_server;
 
+struct tcp_server *tcp_server_new(struct daemon_ctx *,
+		    const struct net_sockets *);
+void		 tcp_server_free(struct tcp_server *);
+void		 tcp_server_shutdown(struct tcp_server *, void (*)(void *),
+		    void *);
 size_t		 tcp_server_connections(const struct tcp_server *);
+const struct match_callbacks *tcp_server_match_callbacks(void);
 
 #endif /* CB_SESSION_H */

@@ -1,0 +1,583 @@
+/*
+ * TCP sessions.
+ *
+ * Each connection carries a stream of JSON request objects.  The framer
+ * finds where each object ends as bytes arrive; the object is then decoded
+ * in one piece and handed to the match.  A session goes through:
+ *
+ *   FIRST    reading its first request, for at most 10 s;
+ *   WAITING  a Peer or Client request waits (for its UDP, up to
+ *            udp_grace, then for its partner); any further byte but
+ *            whitespace is an error;
+ *   SERVER   a Server registration: requests after it are KeepAlives,
+ *            handled strictly in order once the registration holds;
+ *   CLOSING  the final line is queued: flush it, shut down the write
+ *            side, discard input until the client closes or 1 s passes,
+ *            so unread client bytes never turn the close into a reset
+ *            that destroys the response.
+ *
+ * One timer per session serves all four deadlines.  Buffers are created
+ * lazily by libevent; an idle waiting session holds no input buffer.
+ */
+#include "autoconf.h"
+
+#include <sys/queue.h>
+#include <sys/socket.h>
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <event2/listener.h>
+
+#include "daemon.h"
+#include "framer.h"
+#include "log.h"
+#include "match.h"
+#include "proto.h"
+#include "response.h"
+#include "session.h"
+
+#define SESSION_FIRST_REQUEST_S	10
+#define SESSION_LINGER_S	1
+#define SESSION_READ_HIGH_WM	(2 * PROTO_REQUEST_MAX)
+#define SESSION_MAX_OUTPUT	(64 * 1024)	/* unread notifications */
+#define TCP_BACKLOG		4096
+
+enum session_phase {
+	PHASE_FIRST,
+	PHASE_WAITING,
+	PHASE_SERVER,
+	PHASE_CLOSING,
+};
+
+struct session {
+	LIST_ENTRY(session)	 entry;
+	struct tcp_server	*srv;
+	struct bufferevent	*bev;
+	struct event		*timer;
+	struct match_req	 req;		/* linked while it waits */
+	struct framer		 framer;
+	struct cb_ip		 ip;		/* the connection's public IP */
+	uint64_t		 id;		/* for log lines */
+	enum session_phase	 phase;
+	unsigned int		 submitted:1;	/* req was given to the match */
+	unsigned int		 flushed:1;	/* CLOSING: final line is out */
+};
+
+struct tcp_server {
+	struct daemon_ctx	*ctx;
+	struct evconnlistener	*listeners[NET_MAX_SOCKETS];
+	struct proto_decoder	*decoder;
+	LIST_HEAD(, session)	 sessions;
+	size_t			 count;
+	uint64_t		 next_id;
+	const struct timeval	*tv_first;	/* libevent common timeouts */
+	const struct timeval	*tv_grace;
+	const struct timeval	*tv_linger;
+	void			(*drained)(void *);
+	void			*drained_arg;
+};
+
+/* What each well-formed request type counts as and becomes. */
+static const struct {
+	enum stat_id	 stat;
+	enum match_role	 role;
+} conn_types[CONN__MAX] = {
+	[CONN_PEER] = { STAT_REQ_PEER, MATCH_ROLE_PEER },
+	[CONN_SERVER] = { STAT_REQ_SERVER, MATCH_ROLE_SERVER },
+	[CONN_CLIENT] = { STAT_REQ_CLIENT, MATCH_ROLE_CLIENT },
+	[CONN_KEEPALIVE] = { STAT_REQ_KEEPALIVE, MATCH_ROLE_SERVER },
+};
+
+static void	accept_cb(struct evconnlistener *, evutil_socket_t,
+		    struct sockaddr *, int, void *);
+static void	accept_error_cb(struct evconnlistener *, void *);
+static void	session_read_cb(struct bufferevent *, void *);
+static void	session_write_cb(struct bufferevent *, void *);
+static void	session_event_cb(struct bufferevent *, short, void *);
+static void	session_timer_cb(evutil_socket_t, short, void *);
+static void	session_process(struct session *);
+static int	session_next_object(struct session *, struct evbuffer *);
+static void	session_handle(struct session *, const struct proto_request *);
+static void	session_first(struct session *, const struct proto_request *);
+static void	session_serving(struct session *,
+		    const struct proto_request *);
+static void	session_extra_input(struct session *, struct evbuffer *);
+static void	session_error(struct session *, enum rdv_error, const char *);
+static void	session_send_final(struct session *,
+		    const struct rdv_response *);
+static void	session_free(struct session *);
+static void	on_finish(void *, const struct rdv_response *);
+static void	on_notify(void *, const struct rdv_response *);
+static void	on_ready(void *);
+
+static const struct match_callbacks session_match_callbacks = {
+	.finish = on_finish,
+	.notify = on_notify,
+	.ready = on_ready,
+};
+
+/* The callbacks through which the match reaches sessions. */
+const struct match_callbacks *
+tcp_server_match_callbacks(void)
+{
+	return (&session_match_callbacks);
+}
+
+struct tcp_server *
+tcp_server_new(struct daemon_ctx *ctx, const struct net_sockets *socks)
+{
+	struct tcp_server	*srv;
+	struct timeval		 tv = { 0, 0 };
+	int			 i;
+
+	if ((srv = calloc(1, sizeof(*srv))) == NULL)
+		return (NULL);
+	srv->ctx = ctx;
+	LIST_INIT(&srv->sessions);
+	tv.tv_sec = SESSION_FIRST_REQUEST_S;
+	srv->tv_first = event_base_init_common_timeout(ctx->base, &tv);
+	tv.tv_sec = ctx->conf->udp_grace;
+	srv->tv_grace = event_base_init_common_timeout(ctx->base, &tv);
+	tv.tv_sec = SESSION_LINGER_S;
+	srv->tv_linger = event_base_init_common_timeout(ctx->base, &tv);
+	if ((srv->decoder = proto_decoder_new()) == NULL)
+		goto fail;
+	for (i = 0; i < socks->count; i++) {
+		srv->listeners[i] = evconnlistener_new(ctx->base, accept_cb,
+		    srv, 0, TCP_BACKLOG, socks->fds[i]);
+		if (srv->listeners[i] == NULL)
+			goto fail;
+		evconnlistener_set_error_cb(srv->listeners[i],
+		    accept_error_cb);
+	}
+	return (srv);
+fail:
+	tcp_server_free(srv);
+	return (NULL);
+}
+
+/* Frees every session without a word to its client, then the listeners. */
+void
+tcp_server_free(struct tcp_server *srv)
+{
+	struct session	*s;
+	int		 i;
+
+	if (srv == NULL)
+		return;
+	srv->drained = NULL;
+	while ((s = LIST_FIRST(&srv->sessions)) != NULL)
+		session_free(s);
+	for (i = 0; i < NET_MAX_SOCKETS; i++) {
+		if (srv->listeners[i] != NULL)
+			evconnlistener_free(srv->listeners[i]);
+	}
+	proto_decoder_free(srv->decoder);
+	free(srv);
+}
+
+/*
+ * Stops accepting and tells every open session "server shutting down".
+ * drained is called once the last session has closed.
+ */
+void
+tcp_server_shutdown(struct tcp_server *srv, void (*drained)(void *),
+    void *arg)
+{
+	struct rdv_response	 resp;
+	struct session		*s;
+	int			 i;
+
+	for (i = 0; i < NET_MAX_SOCKETS; i++) {
+		if (srv->listeners[i] != NULL)
+			evconnlistener_disable(srv->listeners[i]);
+	}
+	memset(&resp, 0, sizeof(resp));
+	resp.error = RDV_ERR_SHUTTING_DOWN;
+	LIST_FOREACH(s, &srv->sessions, entry) {
+		if (s->phase != PHASE_CLOSING)
+			session_send_final(s, &resp);
+	}
+	srv->drained = drained;
+	srv->drained_arg = arg;
+	if (srv->count == 0)
+		drained(arg);
+}
+
+size_t
+tcp_server_connections(const struct tcp_server *srv)
+{
+	return (srv == NULL ? 0 : srv->count);
+}
+
+static void
+accept_cb(struct evconnlistener *lev, evutil_socket_t fd,
+    struct sockaddr *sa, int salen, void *arg)
+{
+	struct tcp_server	*srv = arg;
+	struct event_base	*base = srv->ctx->base;
+	struct session		*s;
+
+	(void)lev;
+	(void)salen;
+	stats_inc(&srv->ctx->stats, STAT_TCP_ACCEPTED);
+	if ((s = calloc(1, sizeof(*s))) == NULL ||
+	    cb_ip_from_sockaddr(&s->ip, sa) == -1 ||
+	    (s->timer = evtimer_new(base, session_timer_cb, s)) == NULL ||
+	    (s->bev = bufferevent_socket_new(base, fd,
+	    BEV_OPT_CLOSE_ON_FREE)) == NULL) {
+		log_warn("tcp: cannot set up a session: %s", strerror(errno));
+		if (s != NULL && s->timer != NULL)
+			event_free(s->timer);
+		free(s);
+		evutil_closesocket(fd);
+		return;
+	}
+	s->srv = srv;
+	s->id = ++srv->next_id;
+	s->req.owner = s;
+	framer_init(&s->framer, PROTO_REQUEST_MAX);
+	LIST_INSERT_HEAD(&srv->sessions, s, entry);
+	srv->count++;
+	bufferevent_setwatermark(s->bev, EV_READ, 0, SESSION_READ_HIGH_WM);
+	bufferevent_setcb(s->bev, session_read_cb, NULL, session_event_cb, s);
+	bufferevent_enable(s->bev, EV_READ);
+	evtimer_add(s->timer, srv->tv_first);
+}
+
+static void
+accept_error_cb(struct evconnlistener *lev, void *arg)
+{
+	(void)lev;
+	(void)arg;
+	log_warn("tcp: accept: %s", strerror(errno));
+}
+
+static void
+session_read_cb(struct bufferevent *bev, void *arg)
+{
+	(void)bev;
+	session_process(arg);
+}
+
+/* Handles what the input holds, as far as the session's phase allows. */
+static void
+session_process(struct session *s)
+{
+	struct evbuffer	*in = bufferevent_get_input(s->bev);
+
+	for (;;) {
+		switch (s->phase) {
+		case PHASE_CLOSING:
+			/* Lingering: what the client still sends is dropped. */
+			evbuffer_drain(in, evbuffer_get_length(in));
+			return;
+		case PHASE_WAITING:
+			session_extra_input(s, in);
+			return;
+		case PHASE_SERVER:
+			/* Later requests wait until the registration holds. */
+			if (!s->req.has_lease)
+				return;
+			break;
+		case PHASE_FIRST:
+			break;
+		}
+		if (session_next_object(s, in) == 0)
+			return;
+	}
+}
+
+/*
+ * Frames and handles the next request object.  Returns 1 if one was
+ * consumed (or the session is now closing), 0 if more bytes are needed.
+ */
+static int
+session_next_object(struct session *s, struct evbuffer *in)
+{
+	struct proto_request	 req;
+	struct framer		*f = &s->framer;
+	enum framer_status	 status;
+	const char		*reason;
+	size_t			 avail, seen;
+	unsigned char		*p;
+
+	avail = evbuffer_get_length(in);
+	seen = f->skipped + f->length;
+	if (avail <= seen)
+		return (0);
+	p = evbuffer_pullup(in, (ssize_t)avail);
+	framer_feed(f, (const char *)p + seen, avail - seen, &status);
+	switch (status) {
+	case FRAMER_NEED_MORE:
+		if (f->length == 0) {
+			/* Whitespace between requests needs no keeping. */
+			evbuffer_drain(in, f->skipped);
+			f->skipped = 0;
+		}
+		return (0);
+	case FRAMER_NOT_OBJECT:
+		stats_inc(&s->srv->ctx->stats, STAT_REQ_INVALID);
+		session_error(s, RDV_ERR_INVALID_REQUEST, "not a JSON object");
+		return (1);
+	case FRAMER_TOO_LARGE:
+		stats_inc(&s->srv->ctx->stats, STAT_REQ_INVALID);
+		session_error(s, RDV_ERR_REQUEST_TOO_LARGE, NULL);
+		return (1);
+	case FRAMER_COMPLETE:
+		break;
+	}
+	if (proto_decode_request(s->srv->decoder, (const char *)p + f->skipped,
+	    f->length, &req, &reason) == -1) {
+		stats_inc(&s->srv->ctx->stats, STAT_REQ_INVALID);
+		session_error(s, RDV_ERR_INVALID_REQUEST, reason);
+		return (1);
+	}
+	evbuffer_drain(in, f->skipped + f->length);
+	framer_reset(f);
+	session_handle(s, &req);
+	return (1);
+}
+
+static void
+session_handle(struct session *s, const struct proto_request *req)
+{
+	stats_inc(&s->srv->ctx->stats, conn_types[req->type].stat);
+	if (s->phase == PHASE_FIRST)
+		session_first(s, req);
+	else
+		session_serving(s, req);
+}
+
+/* The first request: hand it to the match and wait as it says. */
+static void
+session_first(struct session *s, const struct proto_request *req)
+{
+	struct tcp_server	*srv = s->srv;
+
+	if (req->type == CONN_KEEPALIVE) {
+		session_error(s, RDV_ERR_INVALID_REQUEST,
+		    "KeepAlive without a Server registration");
+		return;
+	}
+	evtimer_del(s->timer);
+	s->req.role = conn_types[req->type].role;
+	s->req.self.ip = s->ip;
+	s->req.self.peer_port = req->local_peer_port;
+	s->req.target.ip = req->remote_ip;
+	s->req.target.peer_port = req->remote_peer_port;
+	s->phase = req->type == CONN_SERVER ? PHASE_SERVER : PHASE_WAITING;
+	s->submitted = 1;
+	log_debug("%016" PRIx64 " request type=%s local_peer_port=%u", s->id,
+	    proto_conn_type_name(req->type), req->local_peer_port);
+	match_submit(srv->ctx->match, &s->req);
+	if (s->phase != PHASE_CLOSING && !s->req.has_lease)
+		evtimer_add(s->timer, srv->tv_grace);
+}
+
+/* A request after a Server registration: only a KeepAlive (or Server). */
+static void
+session_serving(struct session *s, const struct proto_request *req)
+{
+	struct tcp_server	*srv = s->srv;
+
+	if (req->type != CONN_KEEPALIVE && req->type != CONN_SERVER) {
+		session_error(s, RDV_ERR_INVALID_REQUEST,
+		    "only KeepAlive may follow a Server registration");
+		return;
+	}
+	if (req->local_peer_port != s->req.self.peer_port) {
+		session_error(s, RDV_ERR_INVALID_REQUEST,
+		    "LocalPeerPort differs from the Server registration");
+		return;
+	}
+	if (match_keepalive(srv->ctx->match, &s->req, cb_now_ms()) == -1)
+		session_error(s, RDV_ERR_INVALID_REQUEST,
+		    "KeepAlive without a Server registration");
+}
+
+/* A Peer or Client connection carries one request; whitespace may follow. */
+static void
+session_extra_input(struct session *s, struct evbuffer *in)
+{
+	size_t			 i, len = evbuffer_get_length(in);
+	const unsigned char	*p;
+
+	if (len == 0)
+		return;
+	p = evbuffer_pullup(in, (ssize_t)len);
+	for (i = 0; i < len; i++) {
+		if (p[i] != ' ' && p[i] != '\t' && p[i] != '\n' &&
+		    p[i] != '\r') {
+			session_error(s, RDV_ERR_INVALID_REQUEST,
+			    "one request per connection");
+			return;
+		}
+	}
+	evbuffer_drain(in, len);
+}
+
+/* Answers with an error and closes. */
+static void
+session_error(struct session *s, enum rdv_error err, const char *reason)
+{
+	struct rdv_response	resp;
+
+	memset(&resp, 0, sizeof(resp));
+	resp.error = err;
+	resp.reason = reason;
+	session_send_final(s, &resp);
+}
+
+/*
+ * Queues the last line the session will send and starts the close: the
+ * write callback fires once it is flushed.  The timer bounds the flush.
+ */
+static void
+session_send_final(struct session *s, const struct rdv_response *resp)
+{
+	struct daemon_ctx	*ctx = s->srv->ctx;
+	char			 line[RESPONSE_MAX];
+	size_t			 len;
+
+	if (s->phase == PHASE_CLOSING)
+		return;
+	if (s->submitted)
+		match_withdraw(ctx->match, &s->req);
+	s->phase = PHASE_CLOSING;
+	if (rdv_error_counted(resp->error))
+		stats_inc(&ctx->stats, rdv_error_stat(resp->error));
+	if (resp->error != RDV_OK)
+		log_info("%016" PRIx64 " closed error=\"%s%s%s\"", s->id,
+		    rdv_error_text(resp->error), resp->reason ? ": " : "",
+		    resp->reason ? resp->reason : "");
+	len = response_format(line, sizeof(line), resp);
+	bufferevent_write(s->bev, line, len);
+	bufferevent_setcb(s->bev, session_read_cb, session_write_cb,
+	    session_event_cb, s);
+	bufferevent_enable(s->bev, EV_READ | EV_WRITE);
+	evtimer_add(s->timer, s->srv->tv_linger);
+}
+
+/* The final line is out: half-close, then linger for the client's close. */
+static void
+session_write_cb(struct bufferevent *bev, void *arg)
+{
+	struct session	*s = arg;
+
+	if (s->phase != PHASE_CLOSING || s->flushed)
+		return;
+	s->flushed = 1;
+	shutdown(bufferevent_getfd(bev), SHUT_WR);
+	bufferevent_disable(bev, EV_WRITE);
+	evtimer_add(s->timer, s->srv->tv_linger);
+}
+
+/*
+ * The connection ended or failed.  A waiting side that disconnects is
+ * removed at once, so nobody is matched against it; a closing session
+ * still flushing its final line after the client's half-close keeps on.
+ */
+static void
+session_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	struct session	*s = arg;
+
+	(void)bev;
+	if ((what & BEV_EVENT_EOF) && s->phase == PHASE_CLOSING &&
+	    !s->flushed) {
+		bufferevent_disable(s->bev, EV_READ);
+		return;
+	}
+	if (s->phase != PHASE_CLOSING)
+		log_debug("%016" PRIx64 " disconnected", s->id);
+	session_free(s);
+}
+
+static void
+session_timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct session	*s = arg;
+
+	(void)fd;
+	(void)what;
+	switch (s->phase) {
+	case PHASE_FIRST:
+		session_error(s, RDV_ERR_TIMEOUT, NULL);
+		break;
+	case PHASE_WAITING:
+	case PHASE_SERVER:
+		match_udp_timeout(s->srv->ctx->match, &s->req);
+		break;
+	case PHASE_CLOSING:
+		session_free(s);
+		break;
+	}
+}
+
+static void
+session_free(struct session *s)
+{
+	struct tcp_server	*srv = s->srv;
+
+	if (s->submitted)
+		match_withdraw(srv->ctx->match, &s->req);
+	LIST_REMOVE(s, entry);
+	bufferevent_free(s->bev);
+	event_free(s->timer);
+	free(s);
+	if (--srv->count == 0 && srv->drained != NULL)
+		srv->drained(srv->drained_arg);
+}
+
+/* The match answered the request: send it and close. */
+static void
+on_finish(void *owner, const struct rdv_response *resp)
+{
+	session_send_final(owner, resp);
+}
+
+/* A client matched this Server: one line, and the connection stays. */
+static void
+on_notify(void *owner, const struct rdv_response *resp)
+{
+	static const struct timeval now = { 0, 0 };
+	struct session	*s = owner;
+	struct evbuffer	*out = bufferevent_get_output(s->bev);
+	char		 line[RESPONSE_MAX];
+	size_t		 len;
+
+	if (evbuffer_get_length(out) > SESSION_MAX_OUTPUT) {
+		/* It stopped reading; holding more would grow without end. */
+		log_warn("%016" PRIx64 " server not reading its "
+		    "notifications, closing", s->id);
+		s->phase = PHASE_CLOSING;
+		match_withdraw(s->srv->ctx->match, &s->req);
+		evtimer_add(s->timer, &now);
+		return;
+	}
+	len = response_format(line, sizeof(line), resp);
+	bufferevent_write(s->bev, line, len);
+}
+
+/*
+ * The request's own lease appeared: the UDP wait is over.  A Server may
+ * have requests queued behind its registration; they are read on the next
+ * loop turn, never from inside the registry's callback.
+ */
+static void
+on_ready(void *owner)
+{
+	struct session	*s = owner;
+
+	evtimer_del(s->timer);
+	if (s->phase == PHASE_SERVER &&
+	    evbuffer_get_length(bufferevent_get_input(s->bev)) > 0)
+		bufferevent_trigger(s->bev, EV_READ, BEV_TRIG_DEFER_CALLBACKS);
+}
