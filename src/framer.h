@@ -28,6 +28,19 @@ struct framer {
 	uint8_t		 escaped;
 };
 
+/*
+ * framer_feed() consumes bytes of the stream and returns how many.  Since
+ * the last framer_reset(), the stream bytes [0, skipped) are whitespace
+ * and [skipped, skipped + length) are the object so far; on
+ * FRAMER_COMPLETE that span is the whole object, closing brace included.
+ * Any closer that returns the depth to zero ends the span; a mismatched
+ * one (`{]`) is left for the decoder to reject.  FRAMER_TOO_LARGE comes as
+ * soon as a byte would make the object longer than max.
+ * On FRAMER_NOT_OBJECT and FRAMER_TOO_LARGE the offending byte is not
+ * consumed, and feeding again repeats the outcome until framer_reset(), as
+ * does feeding after FRAMER_COMPLETE.  The caller may drain the skipped
+ * whitespace from its buffer at any time and set skipped to zero.
+ */
 void		 framer_init(struct framer *, size_t);
 void		 framer_reset(struct framer *);
 size_t		 framer_feed(struct framer *, const char *, size_t,

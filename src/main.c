@@ -41,6 +41,7 @@ static void	daemon_log_listening(const struct daemon_ctx *,
 static void	lease_event_cb(void *, const struct lease *,
 		    enum lease_event);
 static void	signal_cb(evutil_socket_t, short, void *);
+static void	block_stop_signals(void);
 static void	sessions_drained_cb(void *);
 
 int
@@ -88,6 +89,8 @@ main(int argc, char *argv[])
 	    PACKAGE_VERSION, conf.lease_timeout, conf.udp_grace);
 	event_base_dispatch(ctx.base);
 
+	/* A second signal during teardown must not kill the process. */
+	block_stop_signals();
 	event_free(sigint);
 	event_free(sigterm);
 	daemon_stop(&ctx);
@@ -203,6 +206,17 @@ signal_cb(evutil_socket_t sig, short what, void *arg)
 	tv.tv_usec = (SHUTDOWN_GRACE_MS % 1000) * 1000;
 	event_base_loopexit(ctx->base, &tv);
 	tcp_server_shutdown(ctx->tcp, sessions_drained_cb, ctx);
+}
+
+static void
+block_stop_signals(void)
+{
+	sigset_t	set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigprocmask(SIG_BLOCK, &set, NULL);
 }
 
 static void

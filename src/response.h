@@ -42,6 +42,16 @@ struct rdv_response {
 	const char	*reason;	/* RDV_ERR_INVALID_REQUEST only */
 };
 
+/*
+ * rdv_error_stat() is the errors.<kind> counter of a kind, STAT__MAX for
+ * the kinds that have none (RDV_OK, RDV_ERR_SHUTTING_DOWN), which
+ * rdv_error_counted() tells apart.
+ *
+ * response_format() writes the line, '\n' included, and a NUL; it returns
+ * the line's length, or 0 if it would not fit.  json_escape_go() escapes a
+ * string as Go's encoder does, without the quotes, and returns the escaped
+ * length as strlcpy(3) does (size or more means truncated).
+ */
 const char	*rdv_error_text(enum rdv_error);
 enum stat_id	 rdv_error_stat(enum rdv_error);
 int		 rdv_error_counted(enum rdv_error);

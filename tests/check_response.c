@@ -1,0 +1,272 @@
+/*
+ * Unit tests for the response line: the exact bytes for IPv4 and IPv6
+ * endpoints and for every error kind, the error table's counters, buffer
+ * limits, and string escaping exactly as Go's encoder does it.
+ */
+#include "autoconf.h"
+
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "response.h"
+
+/* An endpoint from an IP literal and a port. */
+static struct cb_endpoint
+endpoint(const char *ip, uint16_t port)
+{
+	struct cb_endpoint	ep;
+
+	memset(&ep, 0, sizeof(ep));
+	ck_assert_int_eq(cb_ip_parse(&ep.ip, ip), 0);
+	ep.port = port;
+	return (ep);
+}
+
+/* Formats resp and checks the line, its length and its NUL. */
+static void
+assert_line(const struct rdv_response *resp, const char *want)
+{
+	char	buf[RESPONSE_MAX];
+	size_t	len;
+
+	memset(buf, 'X', sizeof(buf));
+	len = response_format(buf, sizeof(buf), resp);
+	ck_assert_uint_eq(len, strlen(want));
+	ck_assert_mem_eq(buf, want, len);
+	ck_assert_int_eq(buf[len], '\0');
+}
+
+START_TEST(test_ipv4)
+{
+	struct rdv_response	resp = { endpoint("198.51.100.2", 40001),
+	    endpoint("203.0.113.2", 40002), RDV_OK, NULL };
+
+	assert_line(&resp, "{\"SourcePort\":40001,"
+	    "\"SourceIP\":\"198.51.100.2\",\"DestPort\":40002,"
+	    "\"DestIP\":\"203.0.113.2\",\"Error\":\"\"}\n");
+}
+END_TEST
+
+START_TEST(test_ipv6_and_mapped)
+{
+	struct rdv_response	resp = { endpoint("2001:DB8:0:0:0:0:0:1", 1),
+	    endpoint("::ffff:192.0.2.9", 65535), RDV_OK, NULL };
+
+	assert_line(&resp, "{\"SourcePort\":1,\"SourceIP\":\"2001:db8::1\","
+	    "\"DestPort\":65535,\"DestIP\":\"192.0.2.9\",\"Error\":\"\"}\n");
+	resp.source = endpoint("fe80:0:0:0:1:0:0:1", 0);
+	resp.dest = endpoint("::", 7);
+	assert_line(&resp, "{\"SourcePort\":0,\"SourceIP\":\"fe80::1:0:0:1\","
+	    "\"DestPort\":7,\"DestIP\":\"::\",\"Error\":\"\"}\n");
+}
+END_TEST
+
+static const struct {
+	enum rdv_error	 error;
+	const char	*text;
+	const char	*stat;	/* NULL: not counted */
+} errors[] = {
+	{ RDV_ERR_TIMEOUT, "timeout", "timeout" },
+	{ RDV_ERR_NO_SUCH_SERVER, "no such server", "no_such_server" },
+	{ RDV_ERR_NO_UDP_REGISTRATION, "no UDP registration",
+	    "no_udp_registration" },
+	{ RDV_ERR_REPLACED, "replaced by a newer request", "replaced" },
+	{ RDV_ERR_REQUEST_TOO_LARGE, "request too large",
+	    "request_too_large" },
+	{ RDV_ERR_SHUTTING_DOWN, "server shutting down", NULL },
+	{ RDV_ERR_EVICTED, "evicted", "evicted" },
+	{ RDV_ERR_TOO_MANY_CONNECTIONS, "too many connections",
+	    "too_many_connections" },
+	{ RDV_ERR_INVALID_REQUEST, "invalid request", "invalid_request" },
+};
+
+/* Loop test over errors[]: exact line, other fields zeroed, counter. */
+START_TEST(test_error_lines)
+{
+	struct rdv_response	resp = { endpoint("198.51.100.2", 40001),
+	    endpoint("2001:db8::2", 40002), errors[_i].error, NULL };
+	const struct stat_desc	*desc;
+	char			 want[RESPONSE_MAX];
+
+	snprintf(want, sizeof(want), "{\"SourcePort\":0,\"SourceIP\":\"\","
+	    "\"DestPort\":0,\"DestIP\":\"\",\"Error\":\"%s\"}\n",
+	    errors[_i].text);
+	assert_line(&resp, want);
+	ck_assert_str_eq(rdv_error_text(errors[_i].error), errors[_i].text);
+	if (errors[_i].stat == NULL) {
+		ck_assert_int_eq(rdv_error_counted(errors[_i].error), 0);
+		ck_assert_int_eq(rdv_error_stat(errors[_i].error), STAT__MAX);
+	} else {
+		ck_assert_int_eq(rdv_error_counted(errors[_i].error), 1);
+		desc = &stat_descs[rdv_error_stat(errors[_i].error)];
+		ck_assert_str_eq(desc->group, "errors");
+		ck_assert_str_eq(desc->name, errors[_i].stat);
+	}
+}
+END_TEST
+
+START_TEST(test_ok_kind)
+{
+	ck_assert_str_eq(rdv_error_text(RDV_OK), "");
+	ck_assert_int_eq(rdv_error_counted(RDV_OK), 0);
+	ck_assert_int_eq(rdv_error_stat(RDV_OK), STAT__MAX);
+	ck_assert_int_eq(rdv_error_counted(RDV_ERR__MAX), 0);
+	ck_assert_str_ne(rdv_error_text(RDV_ERR__MAX), "");
+}
+END_TEST
+
+START_TEST(test_invalid_request_reason)
+{
+	struct rdv_response	resp;
+
+	memset(&resp, 0, sizeof(resp));
+	resp.error = RDV_ERR_INVALID_REQUEST;
+	resp.reason = "missing LocalPeerPort";
+	assert_line(&resp, "{\"SourcePort\":0,\"SourceIP\":\"\",\"DestPort\":0,"
+	    "\"DestIP\":\"\",\"Error\":\"invalid request: missing "
+	    "LocalPeerPort\"}\n");
+	/* Reasons are escaped like every other string. */
+	resp.reason = "a \"b\" <c>";
+	assert_line(&resp, "{\"SourcePort\":0,\"SourceIP\":\"\",\"DestPort\":0,"
+	    "\"DestIP\":\"\",\"Error\":\"invalid request: a \\\"b\\\" "
+	    "\\u003cc\\u003e\"}\n");
+	/* A reason only belongs to invalid requests. */
+	resp.error = RDV_ERR_TIMEOUT;
+	assert_line(&resp, "{\"SourcePort\":0,\"SourceIP\":\"\",\"DestPort\":0,"
+	    "\"DestIP\":\"\",\"Error\":\"timeout\"}\n");
+}
+END_TEST
+
+START_TEST(test_buffer_limits)
+{
+	struct rdv_response	resp = { endpoint("1.2.3.4", 5),
+	    endpoint("6.7.8.9", 10), RDV_OK, NULL };
+	const char		*want = "{\"SourcePort\":5,"
+	    "\"SourceIP\":\"1.2.3.4\",\"DestPort\":10,"
+	    "\"DestIP\":\"6.7.8.9\",\"Error\":\"\"}\n";
+	char			buf[RESPONSE_MAX];
+	size_t			len = strlen(want);
+
+	ck_assert_uint_eq(response_format(buf, len + 1, &resp), len);
+	ck_assert_str_eq(buf, want);
+	memset(buf, 'X', sizeof(buf));
+	ck_assert_uint_eq(response_format(buf, len, &resp), 0);
+	ck_assert_int_eq(buf[0], '\0');
+	ck_assert_int_eq(buf[len], 'X');
+	ck_assert_uint_eq(response_format(buf, 1, &resp), 0);
+	ck_assert_uint_eq(response_format(NULL, 0, &resp), 0);
+}
+END_TEST
+
+/* The longest line there can be fits in RESPONSE_MAX. */
+START_TEST(test_longest_line_fits)
+{
+	struct rdv_response	resp = {
+	    endpoint("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", 65535),
+	    endpoint("ffff:ffff:ffff:ffff:ffff:ffff:ffff:fffe", 65535),
+	    RDV_OK, NULL };
+	char			buf[RESPONSE_MAX];
+
+	ck_assert_uint_eq(response_format(buf, sizeof(buf), &resp), 153);
+	resp.error = RDV_ERR_INVALID_REQUEST;
+	resp.reason = "RemotePeerPort must be an integer from 0 to 2147483647";
+	ck_assert_uint_gt(response_format(buf, sizeof(buf), &resp), 0);
+}
+END_TEST
+
+static const struct {
+	const char	*in;
+	const char	*out;
+} escapes[] = {
+	{ "", "" },
+	{ "plain text 123", "plain text 123" },
+	{ "a\"b\\c", "a\\\"b\\\\c" },
+	{ "\n\r\t", "\\n\\r\\t" },
+	{ "\x01\x08\x0c\x1f", "\\u0001\\u0008\\u000c\\u001f" },
+	{ "\x0b\x1b", "\\u000b\\u001b" },
+	{ "<>&", "\\u003c\\u003e\\u0026" },
+	{ "/ '", "/ '" },
+	{ "\x7f", "\x7f" },
+	{ "caf\xc3\xa9", "caf\xc3\xa9" },
+	{ "\xe2\x80\xa8|\xe2\x80\xa9", "\\u2028|\\u2029" },
+	{ "\xe2\x80\xa7", "\xe2\x80\xa7" },
+	{ "\xf0\x9f\x98\x80", "\xf0\x9f\x98\x80" },
+	{ "\xef\xbf\xbd", "\xef\xbf\xbd" },
+	{ "\xff", "\\ufffd" },
+	{ "\xc3" "A", "\\ufffdA" },
+	{ "\xc0\xaf", "\\ufffd\\ufffd" },
+	{ "\xe0\x80\x80", "\\ufffd\\ufffd\\ufffd" },
+	{ "\xed\xa0\x80", "\\ufffd\\ufffd\\ufffd" },
+	{ "\xf4\x90\x80\x80", "\\ufffd\\ufffd\\ufffd\\ufffd" },
+	{ "\xf5\x80", "\\ufffd\\ufffd" },
+	{ "\xe2\x82", "\\ufffd\\ufffd" },
+	{ "\x80x", "\\ufffdx" },
+};
+
+START_TEST(test_escape_go)
+{
+	char	buf[64];
+	size_t	len;
+
+	memset(buf, 'X', sizeof(buf));
+	len = json_escape_go(buf, sizeof(buf), escapes[_i].in);
+	ck_assert_uint_eq(len, strlen(escapes[_i].out));
+	ck_assert_str_eq(buf, escapes[_i].out);
+	ck_assert_uint_eq(json_escape_go(NULL, 0, escapes[_i].in), len);
+}
+END_TEST
+
+START_TEST(test_escape_truncation)
+{
+	char	buf[16];
+
+	/* Never half an escape: "a" then "\u003c" does not fit in 6. */
+	memset(buf, 'X', sizeof(buf));
+	ck_assert_uint_eq(json_escape_go(buf, 6, "a<b"), 8);
+	ck_assert_str_eq(buf, "a");
+	ck_assert_uint_eq(json_escape_go(buf, 8, "a<b"), 8);
+	ck_assert_str_eq(buf, "a\\u003c");
+	ck_assert_uint_eq(json_escape_go(buf, 9, "a<b"), 8);
+	ck_assert_str_eq(buf, "a\\u003cb");
+	ck_assert_uint_eq(json_escape_go(buf, 1, "abc"), 3);
+	ck_assert_str_eq(buf, "");
+}
+END_TEST
+
+static Suite *
+response_suite(void)
+{
+	Suite	*s = suite_create("response");
+	TCase	*tc_line = tcase_create("line");
+	TCase	*tc_esc = tcase_create("escape");
+
+	tcase_add_test(tc_line, test_ipv4);
+	tcase_add_test(tc_line, test_ipv6_and_mapped);
+	tcase_add_loop_test(tc_line, test_error_lines, 0,
+	    (int)(sizeof(errors) / sizeof(errors[0])));
+	tcase_add_test(tc_line, test_ok_kind);
+	tcase_add_test(tc_line, test_invalid_request_reason);
+	tcase_add_test(tc_line, test_buffer_limits);
+	tcase_add_test(tc_line, test_longest_line_fits);
+	suite_add_tcase(s, tc_line);
+
+	tcase_add_loop_test(tc_esc, test_escape_go, 0,
+	    (int)(sizeof(escapes) / sizeof(escapes[0])));
+	tcase_add_test(tc_esc, test_escape_truncation);
+	suite_add_tcase(s, tc_esc);
+	return (s);
+}
+
+int
+main(void)
+{
+	SRunner	*sr = srunner_create(response_suite());
+	int	 failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return (failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE);
+}
