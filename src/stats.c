@@ -13,6 +13,8 @@ const struct stat_desc stat_descs[STAT__MAX] = {
 	    "UDP datagrams received, valid or not" },
 	[STAT_UDP_INVALID] = { NULL, "udp_invalid", NULL,
 	    "UDP datagrams dropped as invalid registrations" },
+	[STAT_UDP_OVER_QUOTA] = { NULL, "udp_over_quota", NULL,
+	    "Valid UDP registrations dropped because a lease limit was reached" },
 	[STAT_TCP_ACCEPTED] = { NULL, "tcp_accepted", NULL,
 	    "TCP connections accepted" },
 	[STAT_REQ_PEER] = { "requests", "peer", "type",
