@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "rdv.h"
+#include "suite.h"
 
 static struct h_daemon	d;
 
@@ -68,8 +69,7 @@ START_TEST(test_byte_at_a_time)
 			usleep(1000);	/* let the bytes go out one by one */
 	}
 	rdv_request(&b, &d, "Peer", &a);
-	rdv_expect_match(&a, &b);
-	rdv_expect_match(&b, &a);
+	rdv_expect_pair(&a, &b);
 	rdv_peer_close(&a);
 	rdv_peer_close(&b);
 	stop();
@@ -90,8 +90,7 @@ START_TEST(test_keys_are_case_insensitive_and_unknown_ignored)
 	    "{\"nested\":[1,2,{\"x\":\"}\"}]},\"Note\":\"a \\\"quoted\\\" }\"}");
 	rdv_send(&b, &d, "{\"RemoteIP\":\"127.0.0.2\",\"RemotePeerPort\":1,"
 	    "\"LocalPeerPort\":2,\"ConnectionType\":\"Peer\"}");
-	rdv_expect_match(&a, &b);
-	rdv_expect_match(&b, &a);
+	rdv_expect_pair(&a, &b);
 	rdv_peer_close(&a);
 	rdv_peer_close(&b);
 	stop();
@@ -249,8 +248,7 @@ START_TEST(test_request_of_exactly_the_limit)
 	ck_assert_uint_eq(strlen(req), 4096);
 	rdv_send(&a, &d, req);
 	rdv_request(&b, &d, "Peer", &a);
-	rdv_expect_match(&a, &b);
-	rdv_expect_match(&b, &a);
+	rdv_expect_pair(&a, &b);
 	rdv_peer_close(&a);
 	rdv_peer_close(&b);
 	stop();
@@ -337,8 +335,6 @@ main(void)
 {
 	Suite	*s = suite_create("input_e2e");
 	TCase	*tc = tcase_create("input");
-	SRunner	*sr;
-	int	 failed;
 
 	tcase_set_timeout(tc, h_scale_ms(30000) / 1000);
 	tcase_add_test(tc, test_byte_at_a_time);
@@ -351,9 +347,5 @@ main(void)
 	tcase_add_test(tc, test_response_survives_unread_client_bytes);
 	tcase_add_test(tc, test_sigterm_tells_every_session);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return (failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE);
+	return (suite_run(s));
 }

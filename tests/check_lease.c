@@ -12,6 +12,7 @@
 #include <event2/event.h>
 
 #include "lease.h"
+#include "suite.h"
 
 struct observed {
 	int			 created;
@@ -289,11 +290,5 @@ lease_suite(void)
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(lease_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return (failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE);
+	return (suite_run(lease_suite()));
 }

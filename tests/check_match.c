@@ -12,6 +12,7 @@
 
 #include "log.h"
 #include "match.h"
+#include "suite.h"
 
 #define MAX_EVENTS	16
 
@@ -390,11 +391,5 @@ match_suite(void)
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(match_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return (failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE);
+	return (suite_run(match_suite()));
 }

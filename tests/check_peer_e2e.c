@@ -16,6 +16,7 @@
 #include <json.h>
 
 #include "rdv.h"
+#include "suite.h"
 
 static struct h_daemon	d;
 
@@ -43,10 +44,7 @@ START_TEST(test_udp_then_tcp)
 	rdv_register(&b, &d);
 	rdv_wait_lease(&a, &d);
 	rdv_wait_lease(&b, &d);
-	rdv_request(&a, &d, "Peer", &b);
-	rdv_request(&b, &d, "Peer", &a);
-	rdv_expect_match(&a, &b);
-	rdv_expect_match(&b, &a);
+	rdv_match_peers(&a, &b, &d);
 	ck_assert_int_eq(h_stat(&d, "matches.peer"), 1);
 	ck_assert_int_eq(h_stat(&d, "requests.peer"), 2);
 	ck_assert_int_eq(h_stat(&d, "waiting"), 0);
@@ -68,8 +66,7 @@ START_TEST(test_tcp_then_udp_both_sides)
 	rdv_wait_stat(&d, "waiting", 2);
 	rdv_register(&b, &d);
 	rdv_register(&a, &d);
-	rdv_expect_match(&a, &b);
-	rdv_expect_match(&b, &a);
+	rdv_expect_pair(&a, &b);
 	rdv_peer_close(&a);
 	rdv_peer_close(&b);
 	stop();
@@ -89,8 +86,7 @@ START_TEST(test_mixed_order)
 	rdv_request(&b, &d, "Peer", &a);
 	rdv_wait_stat(&d, "waiting", 2);
 	rdv_register(&b, &d);
-	rdv_expect_match(&b, &a);
-	rdv_expect_match(&a, &b);
+	rdv_expect_pair(&b, &a);
 	rdv_peer_close(&a);
 	rdv_peer_close(&b);
 	stop();
@@ -106,10 +102,7 @@ START_TEST(test_same_ip_different_peer_ports)
 	rdv_peer_init(&b, "127.0.0.5", 200);
 	rdv_register(&a, &d);
 	rdv_register(&b, &d);
-	rdv_request(&a, &d, "Peer", &b);
-	rdv_request(&b, &d, "Peer", &a);
-	rdv_expect_match(&a, &b);
-	rdv_expect_match(&b, &a);
+	rdv_match_peers(&a, &b, &d);
 	rdv_peer_close(&a);
 	rdv_peer_close(&b);
 	stop();
@@ -133,10 +126,7 @@ START_TEST(test_endpoint_follows_newest_registration)
 	rdv_register(&b, &d);
 	rdv_wait_lease(&b, &d);
 	rdv_wait_stat(&d, "udp_datagrams", 3);
-	rdv_request(&a, &d, "Peer", &b);
-	rdv_request(&b, &d, "Peer", &a);
-	rdv_expect_match(&a, &b);
-	rdv_expect_match(&b, &a);
+	rdv_match_peers(&a, &b, &d);
 	rdv_peer_close(&a);
 	rdv_peer_close(&b);
 	stop();
@@ -154,10 +144,7 @@ START_TEST(test_lease_serves_later_matches)
 	rdv_register(&a, &d);
 	rdv_register(&b, &d);
 	for (i = 0; i < 3; i++) {
-		rdv_request(&a, &d, "Peer", &b);
-		rdv_request(&b, &d, "Peer", &a);
-		rdv_expect_match(&a, &b);
-		rdv_expect_match(&b, &a);
+		rdv_match_peers(&a, &b, &d);
 	}
 	ck_assert_int_eq(h_stat(&d, "matches.peer"), 3);
 	rdv_peer_close(&a);
@@ -206,8 +193,7 @@ START_TEST(test_newer_request_replaces_older)
 	rdv_register(&a2, &d);
 	rdv_register(&b, &d);
 	rdv_request(&b, &d, "Peer", &a2);
-	rdv_expect_match(&a2, &b);
-	rdv_expect_match(&b, &a2);
+	rdv_expect_pair(&a2, &b);
 	rdv_peer_close(&a1);
 	rdv_peer_close(&a2);
 	rdv_peer_close(&b);
@@ -259,8 +245,7 @@ START_TEST(test_disconnect_while_waiting_is_forgotten)
 	ck_assert_int_eq(h_stat(&d, "matches.peer"), 0);
 	/* A comes back and both match. */
 	rdv_request(&a, &d, "Peer", &b);
-	rdv_expect_match(&a, &b);
-	rdv_expect_match(&b, &a);
+	rdv_expect_pair(&a, &b);
 	rdv_peer_close(&a);
 	rdv_peer_close(&b);
 	stop();
@@ -286,8 +271,7 @@ START_TEST(test_ipv6_and_mapped_remote_ip)
 	rdv_send(&a, &d, req);
 	rdv_send(&b, &d, "{\"RemoteIP\":\"0:0::1\",\"RemotePeerPort\":1,"
 	    "\"LocalPeerPort\":2,\"ConnectionType\":\"Peer\"}\n");
-	rdv_expect_match(&a, &b);
-	rdv_expect_match(&b, &a);
+	rdv_expect_pair(&a, &b);
 	rdv_peer_close(&a);
 	rdv_peer_close(&b);
 	stop();
@@ -357,8 +341,6 @@ main(void)
 {
 	Suite	*s = suite_create("peer_e2e");
 	TCase	*tc = tcase_create("peer");
-	SRunner	*sr;
-	int	 failed;
 
 	tcase_set_timeout(tc, h_scale_ms(30000) / 1000);
 	tcase_add_test(tc, test_udp_then_tcp);
@@ -375,9 +357,5 @@ main(void)
 	tcase_add_test(tc, test_leases_show_waiting_state);
 	tcase_add_test(tc, test_500_concurrent_pairs);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return (failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE);
+	return (suite_run(s));
 }

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "rdv.h"
+#include "suite.h"
 
 static struct h_daemon	d;
 
@@ -330,8 +331,6 @@ main(void)
 {
 	Suite	*s = suite_create("server_e2e");
 	TCase	*tc = tcase_create("server");
-	SRunner	*sr;
-	int	 failed;
 
 	tcase_set_timeout(tc, h_scale_ms(30000) / 1000);
 	tcase_add_test(tc, test_server_silent_then_one_line_per_client);
@@ -348,9 +347,5 @@ main(void)
 	tcase_add_test(tc, test_requests_queued_behind_registration);
 	tcase_add_test(tc, test_leases_show_server_state);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return (failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE);
+	return (suite_run(s));
 }

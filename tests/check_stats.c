@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "stats.h"
+#include "suite.h"
 
 static int
 is_snake_case(const char *s)
@@ -88,17 +89,11 @@ main(void)
 {
 	Suite	*s = suite_create("stats");
 	TCase	*tc = tcase_create("names");
-	SRunner	*sr;
-	int	 failed;
 
 	tcase_add_test(tc, test_every_counter_named);
 	tcase_add_test(tc, test_names_unique);
 	tcase_add_test(tc, test_contract_names);
 	tcase_add_test(tc, test_increment);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return (failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE);
+	return (suite_run(s));
 }

@@ -170,6 +170,24 @@ rdv_expect_match(struct rdv_peer *self, const struct rdv_peer *other)
 	free(line);
 }
 
+/* Both sides of a pair receive their match and are closed. */
+void
+rdv_expect_pair(struct rdv_peer *a, struct rdv_peer *b)
+{
+	rdv_expect_match(a, b);
+	rdv_expect_match(b, a);
+}
+
+/* a and b ask for each other and are matched. */
+void
+rdv_match_peers(struct rdv_peer *a, struct rdv_peer *b,
+    const struct h_daemon *d)
+{
+	rdv_request(a, d, "Peer", b);
+	rdv_request(b, d, "Peer", a);
+	rdv_expect_pair(a, b);
+}
+
 void
 rdv_expect_error(struct rdv_peer *p, const char *error, int timeout_ms)
 {

@@ -35,6 +35,9 @@ char		*rdv_error_line(const char *);
 void		 rdv_expect_line(int, const char *, int);
 void		 rdv_expect_final(struct rdv_peer *, const char *, int);
 void		 rdv_expect_match(struct rdv_peer *, const struct rdv_peer *);
+void		 rdv_expect_pair(struct rdv_peer *, struct rdv_peer *);
+void		 rdv_match_peers(struct rdv_peer *, struct rdv_peer *,
+		    const struct h_daemon *);
 void		 rdv_expect_error(struct rdv_peer *, const char *, int);
 void		 rdv_expect_silence(int, int);
 void		 rdv_wait_stat(const struct h_daemon *, const char *,
