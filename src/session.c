@@ -22,6 +22,7 @@
 #include "autoconf.h"
 
 #include <sys/queue.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 
 #include <errno.h>
@@ -47,6 +48,8 @@
 #define SESSION_READ_HIGH_WM	(2 * PROTO_REQUEST_MAX)
 #define SESSION_MAX_OUTPUT	(64 * 1024)	/* unread notifications */
 #define TCP_BACKLOG		4096
+#define TCP_ACCEPT_PAUSE_MS	100	/* after running out of descriptors */
+#define TCP_FD_RESERVE		64	/* kept for admin, logs and sockets */
 
 enum session_phase {
 	PHASE_FIRST,
@@ -67,17 +70,22 @@ struct session {
 	enum session_phase	 phase;
 	unsigned int		 submitted:1;	/* req was given to the match */
 	unsigned int		 flushed:1;	/* CLOSING: final line is out */
+	unsigned int		 no_linger:1;	/* close once flushed */
 };
 
 struct tcp_server {
 	struct daemon_ctx	*ctx;
 	struct evconnlistener	*listeners[NET_MAX_SOCKETS];
+	struct event		*accept_resume;	/* ends an accept pause */
+	int			 accepting;	/* 0 once shutting down */
 	struct proto_decoder	*decoder;
 	LIST_HEAD(, session)	 sessions;
 	size_t			 count;
+	size_t			 max_connections;
 	uint64_t		 next_id;
 	const struct timeval	*tv_first;	/* libevent common timeouts */
 	const struct timeval	*tv_grace;
+	struct timeval		 tv_grace_plain; /* no common timeout left */
 	const struct timeval	*tv_linger;
 	void			(*drained)(void *);
 	void			*drained_arg;
@@ -97,6 +105,10 @@ static const struct {
 static void	accept_cb(struct evconnlistener *, evutil_socket_t,
 		    struct sockaddr *, int, void *);
 static void	accept_error_cb(struct evconnlistener *, void *);
+static void	accept_resume_cb(evutil_socket_t, short, void *);
+static void	listeners_enable(struct tcp_server *, int);
+static size_t	default_max_connections(void);
+static void	session_refuse(struct session *);
 static void	session_read_cb(struct bufferevent *, void *);
 static void	session_write_cb(struct bufferevent *, void *);
 static void	session_event_cb(struct bufferevent *, short, void *);
@@ -146,8 +158,12 @@ tcp_server_new(struct daemon_ctx *ctx, const struct net_sockets *socks)
 	srv->tv_grace = event_base_init_common_timeout(ctx->base, &tv);
 	tv.tv_sec = SESSION_LINGER_S;
 	srv->tv_linger = event_base_init_common_timeout(ctx->base, &tv);
-	if ((srv->decoder = proto_decoder_new()) == NULL)
+	srv->accept_resume = evtimer_new(ctx->base, accept_resume_cb, srv);
+	if (srv->accept_resume == NULL ||
+	    (srv->decoder = proto_decoder_new()) == NULL)
 		goto fail;
+	srv->accepting = 1;
+	srv->max_connections = default_max_connections();
 	for (i = 0; i < socks->count; i++) {
 		srv->listeners[i] = evconnlistener_new(ctx->base, accept_cb,
 		    srv, 0, TCP_BACKLOG, socks->fds[i]);
@@ -178,6 +194,8 @@ tcp_server_free(struct tcp_server *srv)
 		if (srv->listeners[i] != NULL)
 			evconnlistener_free(srv->listeners[i]);
 	}
+	if (srv->accept_resume != NULL)
+		event_free(srv->accept_resume);
 	proto_decoder_free(srv->decoder);
 	free(srv);
 }
@@ -192,12 +210,9 @@ tcp_server_shutdown(struct tcp_server *srv, void (*drained)(void *),
 {
 	struct rdv_response	 resp;
 	struct session		*s;
-	int			 i;
 
-	for (i = 0; i < NET_MAX_SOCKETS; i++) {
-		if (srv->listeners[i] != NULL)
-			evconnlistener_disable(srv->listeners[i]);
-	}
+	srv->accepting = 0;
+	listeners_enable(srv, 0);
 	memset(&resp, 0, sizeof(resp));
 	resp.error = RDV_ERR_SHUTTING_DOWN;
 	LIST_FOREACH(s, &srv->sessions, entry) {
@@ -208,6 +223,26 @@ tcp_server_shutdown(struct tcp_server *srv, void (*drained)(void *),
 	srv->drained_arg = arg;
 	if (srv->count == 0)
 		drained(arg);
+}
+
+/*
+ * A new udp_grace (SIGHUP) for requests from now on; a request already
+ * waiting keeps the deadline it was given.  libevent has a few hundred
+ * common timeouts per base; past that a plain timeout does the job.
+ */
+void
+tcp_server_set_udp_grace(struct tcp_server *srv, unsigned int seconds)
+{
+	struct timeval		 tv = { 0, 0 };
+	const struct timeval	*common;
+
+	tv.tv_sec = seconds;
+	common = event_base_init_common_timeout(srv->ctx->base, &tv);
+	if (common == NULL) {
+		srv->tv_grace_plain = tv;
+		common = &srv->tv_grace_plain;
+	}
+	srv->tv_grace = common;
 }
 
 size_t
@@ -249,14 +284,91 @@ accept_cb(struct evconnlistener *lev, evutil_socket_t fd,
 	bufferevent_setcb(s->bev, session_read_cb, NULL, session_event_cb, s);
 	bufferevent_enable(s->bev, EV_READ);
 	evtimer_add(s->timer, srv->tv_first);
+	if (srv->count > srv->max_connections)
+		session_refuse(s);
 }
 
+/*
+ * Over the connection limit: say so and close as soon as the line is
+ * out, without the lingering second, so refused connections cannot eat
+ * the descriptors kept in reserve.
+ */
+static void
+session_refuse(struct session *s)
+{
+	s->no_linger = 1;
+	session_error(s, RDV_ERR_TOO_MANY_CONNECTIONS, NULL);
+}
+
+/*
+ * Sessions may use all descriptors but a reserve, so that the admin API,
+ * log files and the listening sockets keep working when TCP is full.
+ */
+static size_t
+default_max_connections(void)
+{
+	struct rlimit	rl;
+	rlim_t		reserve;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1 ||
+	    rl.rlim_cur == RLIM_INFINITY)
+		return (65536);
+	reserve = rl.rlim_cur / 2 < TCP_FD_RESERVE ? rl.rlim_cur / 2 :
+	    TCP_FD_RESERVE;
+	return (rl.rlim_cur > reserve ? (size_t)(rl.rlim_cur - reserve) : 1);
+}
+
+/*
+ * An accept failed.  Out of descriptors, the pending connection stays in
+ * the backlog and the listener would fire again at once, spinning the
+ * loop: stop accepting for a moment instead, while closing sessions give
+ * descriptors back.
+ */
 static void
 accept_error_cb(struct evconnlistener *lev, void *arg)
 {
+	struct tcp_server	*srv = arg;
+	struct timeval		 tv = { 0, TCP_ACCEPT_PAUSE_MS * 1000 };
+	int			 err = errno;
+
 	(void)lev;
-	(void)arg;
-	log_warn("tcp: accept: %s", strerror(errno));
+	if (err != EMFILE && err != ENFILE && err != ENOBUFS &&
+	    err != ENOMEM) {
+		log_warn("tcp: accept: %s", strerror(err));
+		return;
+	}
+	if (evtimer_pending(srv->accept_resume, NULL))
+		return;
+	log_warn("tcp: accept: %s; pausing for %d ms", strerror(err),
+	    TCP_ACCEPT_PAUSE_MS);
+	listeners_enable(srv, 0);
+	evtimer_add(srv->accept_resume, &tv);
+}
+
+static void
+accept_resume_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct tcp_server	*srv = arg;
+
+	(void)fd;
+	(void)what;
+	if (srv->accepting)
+		listeners_enable(srv, 1);
+}
+
+static void
+listeners_enable(struct tcp_server *srv, int on)
+{
+	int	i;
+
+	for (i = 0; i < NET_MAX_SOCKETS; i++) {
+		if (srv->listeners[i] == NULL)
+			continue;
+		if (on)
+			evconnlistener_enable(srv->listeners[i]);
+		else
+			evconnlistener_disable(srv->listeners[i]);
+	}
 }
 
 static void
@@ -474,6 +586,10 @@ session_write_cb(struct bufferevent *bev, void *arg)
 	if (s->phase != PHASE_CLOSING || s->flushed)
 		return;
 	s->flushed = 1;
+	if (s->no_linger) {
+		session_free(s);
+		return;
+	}
 	shutdown(bufferevent_getfd(bev), SHUT_WR);
 	bufferevent_disable(bev, EV_WRITE);
 	evtimer_add(s->timer, s->srv->tv_linger);

@@ -8,6 +8,8 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 
+#include <sys/resource.h>
+
 #include <check.h>
 #include <signal.h>
 #include <stdio.h>
@@ -330,6 +332,78 @@ START_TEST(test_sigterm_tells_every_session)
 }
 END_TEST
 
+/* Clock ticks of CPU the process has used (utime + stime). */
+static long
+cpu_ticks(pid_t pid)
+{
+	char		 path[64], buf[1024], *p;
+	unsigned long	 utime, stime;
+	FILE		*f;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	f = fopen(path, "r");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_ptr_nonnull(fgets(buf, sizeof(buf), f));
+	fclose(f);
+	p = strrchr(buf, ')');
+	ck_assert_int_eq(sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u "
+	    "%*u %*u %lu %lu", &utime, &stime), 2);
+	return ((long)(utime + stime));
+}
+
+enum { FD_TEST_CONNECTIONS = 80 };
+
+/* Every connection is either held or was refused with a line. */
+static int
+all_answered(void *arg)
+{
+	(void)arg;
+	return (h_stat(&d, "errors.too_many_connections") +
+	    h_stat(&d, "tcp_connections") == FD_TEST_CONNECTIONS);
+}
+
+START_TEST(test_out_of_descriptors_does_not_spin)
+{
+	enum { N = FD_TEST_CONNECTIONS };
+	struct rlimit	 saved, low = { 96, 96 };
+	struct rdv_peer	 conns[N], a, b;
+	long		 before;
+	int		 i;
+
+	/* The daemon inherits a limit it will run into. */
+	ck_assert_int_eq(getrlimit(RLIMIT_NOFILE, &saved), 0);
+	low.rlim_max = saved.rlim_max;
+	ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &low), 0);
+	start(NULL);
+	ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &saved), 0);
+	for (i = 0; i < N; i++) {
+		rdv_peer_init(&conns[i], "127.0.0.4", i);
+		rdv_send(&conns[i], &d, "{");
+	}
+	/* Those over the limit are told so; the admin API stays reachable. */
+	ck_assert_int_eq(h_wait_stat(&d, "errors.too_many_connections",
+	    1, H_TIMEOUT_MS), 0);
+	ck_assert_int_le(h_stat(&d, "tcp_connections"), 48);
+	before = cpu_ticks(d.pid);
+	usleep(500 * 1000);
+	/* A spinning accept loop would burn the whole half second. */
+	ck_assert_int_lt(cpu_ticks(d.pid) - before,
+	    sysconf(_SC_CLK_TCK) / 5);
+	ck_assert_int_eq(h_poll_until(all_answered, NULL, H_TIMEOUT_MS), 1);
+	for (i = 0; i < N; i++)
+		rdv_peer_close(&conns[i]);
+	rdv_wait_stat(&d, "tcp_connections", 0);
+	rdv_peer_init(&a, "127.0.0.2", 1);
+	rdv_peer_init(&b, "127.0.0.3", 2);
+	rdv_register(&a, &d);
+	rdv_register(&b, &d);
+	rdv_match_peers(&a, &b, &d);
+	rdv_peer_close(&a);
+	rdv_peer_close(&b);
+	stop();
+}
+END_TEST
+
 int
 main(void)
 {
@@ -346,6 +420,7 @@ main(void)
 	tcase_add_test(tc, test_idle_connection_times_out);
 	tcase_add_test(tc, test_response_survives_unread_client_bytes);
 	tcase_add_test(tc, test_sigterm_tells_every_session);
+	tcase_add_test(tc, test_out_of_descriptors_does_not_spin);
 	suite_add_tcase(s, tc);
 	return (suite_run(s));
 }
