@@ -9,8 +9,10 @@
  * error here (the contract forbids positional arguments).
  *
  * Every value goes through config_set(), which parses into temporaries and
- * changes the configuration only when the whole value is good, so a file
- * parser or a reload can reuse it without leaving half-applied state.
+ * changes the configuration only when the whole value is good, so the file
+ * parser (config_file.c) and a reload reuse it without leaving
+ * half-applied state.  Options marked CONFIG_RESTART are bound to sockets
+ * or to the process itself; a reload keeps their running values.
  */
 #include "autoconf.h"
 
@@ -18,6 +20,7 @@
 #include <netinet/in.h>
 #include <arpa/inet.h>
 
+#include <pwd.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,9 +36,13 @@
 #define CONFIG_STR1(x)		#x
 #define CONFIG_FIELD(conf, off, type) \
 	((type *)(void *)((char *)(conf) + (off)))
+#define CONFIG_CFIELD(conf, off, type) \
+	((const type *)(const void *)((const char *)(conf) + (off)))
 
 /* Longest address text we look at; any IP literal is shorter. */
 #define CONFIG_HOST_MAX		64
+/* Longest path an option takes. */
+#define CONFIG_PATH_MAX		1024
 
 enum config_type {
 	CONFIG_INT,		/* int, decimal in [min, max] */
@@ -44,10 +51,15 @@ enum config_type {
 	CONFIG_IP,		/* IP literal, or empty for every address */
 	CONFIG_ADDRPORT,	/* IPv4:PORT or [IPv6]:PORT, or "off" */
 	CONFIG_LOG_LEVEL,	/* enum log_level */
+	CONFIG_PATH,		/* absolute path, or empty for none */
+	CONFIG_LOG_TARGET,	/* "stderr", "syslog" or an absolute path */
+	CONFIG_USER,		/* a user name the system knows */
 };
 
 /* The option is a command-line action, not a setting (no file key). */
 #define CONFIG_ARGS_ONLY	0x1
+/* A reload cannot change it: it needs a restart. */
+#define CONFIG_RESTART		0x2
 
 struct config_option {
 	const char		*name;
@@ -89,14 +101,19 @@ static int	config_set_addrport(struct config *,
 		    const struct config_option *, const char *, char *, size_t);
 static int	config_set_log_level(struct config *,
 		    const struct config_option *, const char *, char *, size_t);
+static int	config_set_path(struct config *, const struct config_option *,
+		    const char *, char *, size_t);
+static int	config_set_log_target(struct config *,
+		    const struct config_option *, const char *, char *, size_t);
+static int	config_set_user(struct config *, const struct config_option *,
+		    const char *, char *, size_t);
+static void	config_value_text(const struct config *,
+		    const struct config_option *, char *, size_t);
 static int	config_set_text(struct config *, size_t, const char *, char *,
 		    size_t);
 static void	config_set_addr(struct config *, const struct config_option *,
 		    const struct sockaddr_storage *, socklen_t);
 static int	config_split_hostport(const char *, const char **);
-static const struct config_option *config_find(const char *, size_t);
-static int	config_set(struct config *, const struct config_option *,
-		    const char *, char *, size_t);
 static void	config_finish(struct config *);
 static enum config_arg config_parse_arg(struct config *, int, char *[],
 		    int *, FILE *);
@@ -111,32 +128,53 @@ static const struct config_type_info config_types[] = {
 	[CONFIG_IP] = { "string", 1, 1, config_set_ip },
 	[CONFIG_ADDRPORT] = { "string", 1, 1, config_set_addrport },
 	[CONFIG_LOG_LEVEL] = { "string", 1, 0, config_set_log_level },
+	[CONFIG_PATH] = { "string", 1, 1, config_set_path },
+	[CONFIG_LOG_TARGET] = { "string", 1, 1, config_set_log_target },
+	[CONFIG_USER] = { "string", 1, 1, config_set_user },
 };
 
 /* Kept sorted by name: the usage lists the options in table order. */
 static const struct config_option config_options[] = {
 	{ "admin", CONFIG_ADDRPORT, 1, 65535, CONFIG_DEFAULT_ADMIN,
 	  offsetof(struct config, admin), offsetof(struct config, admin_addr),
-	  offsetof(struct config, admin_addrlen), 0,
+	  offsetof(struct config, admin_addrlen), CONFIG_RESTART,
 	  "Admin HTTP address (ADDR:PORT), or \"off\"" },
+	{ "admin_token_file", CONFIG_PATH, 0, 0, "",
+	  offsetof(struct config, admin_token_file), 0, 0, 0,
+	  "File holding the admin API bearer token (empty: no token)" },
 	{ "bind", CONFIG_IP, 0, 0, "",
 	  offsetof(struct config, bind), offsetof(struct config, bind_addr),
-	  offsetof(struct config, bind_addrlen), 0,
+	  offsetof(struct config, bind_addrlen), CONFIG_RESTART,
 	  "IP address to listen on (empty: every address, IPv4 and IPv6)" },
+	{ "config", CONFIG_PATH, 0, 0, CONFIG_DEFAULT_FILE,
+	  offsetof(struct config, config_file), 0, 0, CONFIG_ARGS_ONLY,
+	  "Configuration file (empty: none; a missing default is ignored)" },
+	{ "daemon", CONFIG_BOOL, 0, 0, "false",
+	  offsetof(struct config, daemonize), 0, 0, CONFIG_RESTART,
+	  "Detach from the terminal and run in the background" },
 	{ "lease_timeout", CONFIG_UINT, 1, 86400,
 	  CONFIG_STR(CONFIG_DEFAULT_LEASE_TIMEOUT),
 	  offsetof(struct config, lease_timeout), 0, 0, 0,
 	  "PeerPort lease timeout in seconds" },
+	{ "log", CONFIG_LOG_TARGET, 0, 0, "stderr",
+	  offsetof(struct config, log), 0, 0, 0,
+	  "Log to stderr, syslog or a file (an absolute path)" },
 	{ "log_level", CONFIG_LOG_LEVEL, 0, 0, "info",
 	  offsetof(struct config, log_level), 0, 0, 0,
 	  "Log level: debug, info, warn or error" },
+	{ "pidfile", CONFIG_PATH, 0, 0, "",
+	  offsetof(struct config, pidfile), 0, 0, CONFIG_RESTART,
+	  "Write the process id to this file (an absolute path)" },
 	{ "port", CONFIG_INT, 1, 65535, CONFIG_STR(CONFIG_DEFAULT_PORT),
-	  offsetof(struct config, port), 0, 0, 0,
+	  offsetof(struct config, port), 0, 0, CONFIG_RESTART,
 	  "Server UDP/TCP port" },
 	{ "udp_grace", CONFIG_UINT, 1, 86400,
 	  CONFIG_STR(CONFIG_DEFAULT_UDP_GRACE),
 	  offsetof(struct config, udp_grace), 0, 0, 0,
 	  "Seconds a request waits for its UDP registration" },
+	{ "user", CONFIG_USER, 0, 0, "",
+	  offsetof(struct config, user), 0, 0, CONFIG_RESTART,
+	  "Drop privileges to this user after binding" },
 	{ "version", CONFIG_BOOL, 0, 0, "false",
 	  offsetof(struct config, print_version), 0, 0, CONFIG_ARGS_ONLY,
 	  "Print the version and exit" },
@@ -187,6 +225,11 @@ config_free(struct config *conf)
 		text = CONFIG_FIELD(conf, opt->off, char *);
 		free(*text);
 		*text = NULL;
+	}
+	if (conf->admin_token != NULL) {
+		explicit_bzero(conf->admin_token, strlen(conf->admin_token));
+		free(conf->admin_token);
+		conf->admin_token = NULL;
 	}
 }
 
@@ -315,11 +358,12 @@ config_parse_arg(struct config *conf, int argc, char *argv[], int *i,
 		fprintf(err, " for flag -%s: %s\n", opt->name, why);
 		return (CONFIG_ARG_ERROR);
 	}
+	conf->args_given |= 1U << config_option_index(opt);
 	return (CONFIG_ARG_FLAG);
 }
 
 /* Looks an option up by a name that need not be NUL-terminated. */
-static const struct config_option *
+const struct config_option *
 config_find(const char *name, size_t len)
 {
 	size_t	i;
@@ -337,11 +381,109 @@ config_find(const char *name, size_t len)
  * and the configuration file.  On error the option keeps its old value
  * and why holds the reason.
  */
-static int
+int
 config_set(struct config *conf, const struct config_option *opt,
     const char *value, char *why, size_t whylen)
 {
 	return (config_types[opt->type].set(conf, opt, value, why, whylen));
+}
+
+/* The option's name, as a flag and as a file key. */
+const char *
+config_option_name(const struct config_option *opt)
+{
+	return (opt->name);
+}
+
+/* Whether the option may appear in the configuration file. */
+int
+config_option_is_key(const struct config_option *opt)
+{
+	return (!(opt->flags & CONFIG_ARGS_ONLY));
+}
+
+/* The option's place in the table, 0 to config_noptions() - 1. */
+size_t
+config_option_index(const struct config_option *opt)
+{
+	return ((size_t)(opt - config_options));
+}
+
+/* How many options the table holds. */
+size_t
+config_noptions(void)
+{
+	return (CONFIG_NOPTIONS);
+}
+
+/* Whether the named option was set on the command line. */
+int
+config_given(const struct config *conf, const char *name)
+{
+	const struct config_option	*opt;
+
+	if ((opt = config_find(name, strlen(name))) == NULL)
+		return (0);
+	return ((conf->args_given >> config_option_index(opt)) & 1);
+}
+
+/*
+ * A reload: every option that needs a restart keeps its running value in
+ * the new configuration, with a warning where the new one differed.
+ */
+void
+config_keep_restart_only(struct config *fresh, const struct config *cur)
+{
+	const struct config_option	*opt;
+	char				 now[CONFIG_PATH_MAX];
+	char				 want[CONFIG_PATH_MAX];
+	char				 why[128];
+	size_t				 i;
+
+	for (i = 0; i < CONFIG_NOPTIONS; i++) {
+		opt = &config_options[i];
+		if (!(opt->flags & CONFIG_RESTART))
+			continue;
+		config_value_text(cur, opt, now, sizeof(now));
+		config_value_text(fresh, opt, want, sizeof(want));
+		if (strcmp(now, want) == 0)
+			continue;
+		log_warn("reload: %s=\"%s\" needs a restart; keeping "
+		    "%s=\"%s\"", opt->name, want, opt->name, now);
+		if (config_set(fresh, opt, now, why, sizeof(why)) == -1)
+			log_error("reload: cannot keep %s: %s", opt->name, why);
+	}
+}
+
+/* An option's value as the text that would set it. */
+static void
+config_value_text(const struct config *conf, const struct config_option *opt,
+    char *buf, size_t len)
+{
+	const char	*text;
+
+	switch (opt->type) {
+	case CONFIG_INT:
+		snprintf(buf, len, "%d", *CONFIG_CFIELD(conf, opt->off, int));
+		break;
+	case CONFIG_UINT:
+		snprintf(buf, len, "%u",
+		    *CONFIG_CFIELD(conf, opt->off, unsigned int));
+		break;
+	case CONFIG_BOOL:
+		snprintf(buf, len, "%s", *CONFIG_CFIELD(conf, opt->off, int) ?
+		    "true" : "false");
+		break;
+	case CONFIG_LOG_LEVEL:
+		snprintf(buf, len, "%s", log_level_name(
+		    *CONFIG_CFIELD(conf, opt->off, enum log_level)));
+		break;
+	default:
+		text = *(char *const *)(const void *)
+		    ((const char *)conf + opt->off);
+		snprintf(buf, len, "%s", text != NULL ? text : "");
+		break;
+	}
 }
 
 /* Rules between options, applied once all of them are known. */
@@ -526,6 +668,48 @@ config_set_log_level(struct config *conf, const struct config_option *opt,
 	}
 	*CONFIG_FIELD(conf, opt->off, enum log_level) = level;
 	return (0);
+}
+
+/* An absolute path, or empty for none. */
+static int
+config_set_path(struct config *conf, const struct config_option *opt,
+    const char *value, char *why, size_t whylen)
+{
+	if (*value != '\0' && *value != '/') {
+		snprintf(why, whylen, "must be an absolute path");
+		return (-1);
+	}
+	if (strlen(value) >= CONFIG_PATH_MAX) {
+		snprintf(why, whylen, "path too long");
+		return (-1);
+	}
+	return (config_set_text(conf, opt->off, value, why, whylen));
+}
+
+/* "stderr", "syslog" or the absolute path of a file to append to. */
+static int
+config_set_log_target(struct config *conf, const struct config_option *opt,
+    const char *value, char *why, size_t whylen)
+{
+	if (strcmp(value, "stderr") != 0 && strcmp(value, "syslog") != 0 &&
+	    (*value != '/' || strlen(value) >= CONFIG_PATH_MAX)) {
+		snprintf(why, whylen,
+		    "must be stderr, syslog or an absolute path");
+		return (-1);
+	}
+	return (config_set_text(conf, opt->off, value, why, whylen));
+}
+
+/* A user the system knows, or empty to stay who we are. */
+static int
+config_set_user(struct config *conf, const struct config_option *opt,
+    const char *value, char *why, size_t whylen)
+{
+	if (*value != '\0' && getpwnam(value) == NULL) {
+		snprintf(why, whylen, "no such user");
+		return (-1);
+	}
+	return (config_set_text(conf, opt->off, value, why, whylen));
 }
 
 /* Replaces a strdup'd text field; the empty text is stored as NULL. */

@@ -23,6 +23,8 @@ struct daemon_ctx {
 	struct config		*conf;
 	struct stats		 stats;
 	uint64_t		 start_ms;	/* monotonic, for uptime */
+	int			 argc;		/* the command line, which */
+	char			**argv;		/* a reload applies again */
 	struct lease_registry	*leases;
 	struct match		*match;
 	struct udp_intake	*udp;

@@ -1,20 +1,36 @@
 /*
- * Logging to stderr, one line per event with a UTC timestamp and a level.
- * The level is the only file-static state in the daemon: every module
- * logs, and threading a context through each log call would buy nothing.
+ * Logging, one line per event with a UTC timestamp and a level, to stderr,
+ * to syslog (LOG_DAEMON; syslog adds its own timestamp) or appended to a
+ * file, which log_reopen() opens again after logrotate has moved it.
+ * The level and the target are the only file-static state in the daemon:
+ * every module logs, and threading a context through each log call would
+ * buy nothing.
  */
 #include "autoconf.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <event2/event.h>
 
 #include "log.h"
 
+enum log_target {
+	LOG_TO_STDERR,
+	LOG_TO_SYSLOG,
+	LOG_TO_FILE,
+};
+
 static enum log_level log_threshold = LOG_LEVEL_INFO;
+static enum log_target log_target = LOG_TO_STDERR;
+static int log_fd = -1;			/* LOG_TO_FILE */
+static char *log_path;			/* LOG_TO_FILE */
 
 static const char *const log_level_names[] = {
 	[LOG_LEVEL_DEBUG] = "debug",
@@ -23,9 +39,17 @@ static const char *const log_level_names[] = {
 	[LOG_LEVEL_ERROR] = "error",
 };
 
+static const int log_syslog_priorities[] = {
+	[LOG_LEVEL_DEBUG] = LOG_DEBUG,
+	[LOG_LEVEL_INFO] = LOG_INFO,
+	[LOG_LEVEL_WARN] = LOG_WARNING,
+	[LOG_LEVEL_ERROR] = LOG_ERR,
+};
+
 static void	log_vwrite(enum log_level, const char *, va_list)
 		    __attribute__((format(printf, 2, 0)));
 static void	log_libevent(int, const char *);
+static int	log_open_file(const char *, char *, size_t);
 
 void
 log_init(enum log_level level)
@@ -38,6 +62,71 @@ void
 log_set_level(enum log_level level)
 {
 	log_threshold = level;
+}
+
+/*
+ * Sends what follows to target: "stderr", "syslog" or a file path.  On
+ * failure the current target stays and why says what went wrong.
+ */
+int
+log_open(const char *target, char *why, size_t whylen)
+{
+	char	*path;
+	int	 fd;
+
+	if (strcmp(target, "stderr") == 0 || strcmp(target, "syslog") == 0) {
+		log_close();
+		if (strcmp(target, "syslog") == 0) {
+			openlog(PACKAGE_NAME, LOG_PID | LOG_NDELAY, LOG_DAEMON);
+			log_target = LOG_TO_SYSLOG;
+		}
+		return (0);
+	}
+	if ((path = strdup(target)) == NULL) {
+		snprintf(why, whylen, "out of memory");
+		return (-1);
+	}
+	if ((fd = log_open_file(path, why, whylen)) == -1) {
+		free(path);
+		return (-1);
+	}
+	log_close();
+	log_target = LOG_TO_FILE;
+	log_fd = fd;
+	log_path = path;
+	return (0);
+}
+
+/*
+ * Opens the log file again under its name, for logrotate; a no-op for
+ * the other targets.  On failure the old file stays in use.
+ */
+int
+log_reopen(char *why, size_t whylen)
+{
+	int	fd;
+
+	if (log_target != LOG_TO_FILE)
+		return (0);
+	if ((fd = log_open_file(log_path, why, whylen)) == -1)
+		return (-1);
+	close(log_fd);
+	log_fd = fd;
+	return (0);
+}
+
+/* Back to stderr, closing the file or the syslog connection. */
+void
+log_close(void)
+{
+	if (log_target == LOG_TO_SYSLOG)
+		closelog();
+	if (log_fd != -1)
+		close(log_fd);
+	free(log_path);
+	log_fd = -1;
+	log_path = NULL;
+	log_target = LOG_TO_STDERR;
 }
 
 int
@@ -68,6 +157,19 @@ log_level_name(enum log_level level)
 	return (log_level_names[level]);
 }
 
+/* Opens a log file for appending. */
+static int
+log_open_file(const char *path, char *why, size_t whylen)
+{
+	int	fd;
+
+	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY,
+	    0640);
+	if (fd == -1)
+		snprintf(why, whylen, "%s: %s", path, strerror(errno));
+	return (fd);
+}
+
 /* Formats the whole line first so concurrent writers never interleave. */
 static void
 log_vwrite(enum log_level level, const char *fmt, va_list ap)
@@ -79,6 +181,10 @@ log_vwrite(enum log_level level, const char *fmt, va_list ap)
 
 	if (!log_enabled(level))
 		return;
+	if (log_target == LOG_TO_SYSLOG) {
+		vsyslog(log_syslog_priorities[level], fmt, ap);
+		return;
+	}
 	clock_gettime(CLOCK_REALTIME, &ts);
 	gmtime_r(&ts.tv_sec, &tm);
 	n = snprintf(line, sizeof(line),
@@ -92,7 +198,11 @@ log_vwrite(enum log_level level, const char *fmt, va_list ap)
 	if (n > (int)sizeof(line) - 2)
 		n = (int)sizeof(line) - 2;
 	line[n++] = '\n';
-	fwrite(line, 1, (size_t)n, stderr);
+	if (log_target == LOG_TO_FILE) {
+		if (write(log_fd, line, (size_t)n) == -1)
+			return;		/* nowhere left to say so */
+	} else
+		fwrite(line, 1, (size_t)n, stderr);
 }
 
 #define LOG_FUNCTION(name, level)					\

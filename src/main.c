@@ -1,9 +1,11 @@
 /*
  * containment_breach: a UDP hole-punching rendezvous daemon.
  *
- * main() reads as the daemon's life: parse flags, bind, build the modules
- * on one event base, serve until SIGTERM or SIGINT, then tear everything
- * down in reverse.
+ * main() reads as the daemon's life: read the configuration (flags over
+ * the file), open the log, lock the pidfile, bind, detach, drop root,
+ * write the pidfile, build the modules on one event base, serve until
+ * SIGTERM or SIGINT (SIGHUP reloads), then tear everything down in
+ * reverse.
  */
 #include "autoconf.h"
 
@@ -12,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <event2/event.h>
 
@@ -22,6 +25,9 @@
 #include "log.h"
 #include "match.h"
 #include "net.h"
+#include "notify.h"
+#include "process.h"
+#include "reload.h"
 #include "session.h"
 #include "udp.h"
 
@@ -33,7 +39,15 @@ struct daemon_sockets {
 	struct net_sockets	 tcp;
 };
 
-static void	daemon_bind(const struct config *, struct daemon_sockets *);
+/* The signals the daemon handles, and their events. */
+static const int daemon_signals[] = { SIGTERM, SIGINT, SIGHUP };
+#define DAEMON_NSIGNALS	(sizeof(daemon_signals) / sizeof(*daemon_signals))
+
+static int	daemon_configure(struct config *, int, char *[]);
+static void	daemon_log_open(const struct config *);
+static void	daemon_bind(const struct config *, struct process *,
+		    struct daemon_sockets *);
+static void	daemon_detach(const struct config *, struct process *);
 static void	daemon_start(struct daemon_ctx *, struct daemon_sockets *);
 static void	daemon_stop(struct daemon_ctx *);
 static void	daemon_log_listening(const struct daemon_ctx *,
@@ -50,64 +64,147 @@ main(int argc, char *argv[])
 	struct config		conf;
 	struct daemon_ctx	ctx;
 	struct daemon_sockets	socks;
-	struct event		*sigterm, *sigint;
+	struct process		proc;
+	struct event		*sigs[DAEMON_NSIGNALS];
+	size_t			i;
+	int			rc;
 
-	config_init(&conf);
-	switch (config_parse_args(&conf, argc, argv, stdout, stderr)) {
-	case CONFIG_RUN:
-		break;
-	case CONFIG_EXIT_OK:
-		config_free(&conf);
-		return (0);
-	case CONFIG_EXIT_USAGE:
-		config_free(&conf);
-		return (2);
-	}
+	if ((rc = daemon_configure(&conf, argc, argv)) != -1)
+		return (rc);
 	log_init(conf.log_level);
 	if (conf.udp_grace_clamped)
 		log_warn("udp_grace is larger than lease_timeout; "
 		    "using udp_grace=%u", conf.udp_grace);
 	signal(SIGPIPE, SIG_IGN);
+	signal(SIGHUP, SIG_IGN);	/* until the event loop handles it */
+
+	process_init(&proc);
+	daemon_bind(&conf, &proc, &socks);
+	daemon_log_open(&conf);
+	daemon_detach(&conf, &proc);
 
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.conf = &conf;
+	ctx.argc = argc;
+	ctx.argv = argv;
 	ctx.start_ms = cb_now_ms();
 	if ((ctx.base = event_base_new()) == NULL)
 		fatalx("cannot create the event base");
-	daemon_bind(&conf, &socks);
 	daemon_start(&ctx, &socks);
 
-	sigterm = evsignal_new(ctx.base, SIGTERM, signal_cb, &ctx);
-	sigint = evsignal_new(ctx.base, SIGINT, signal_cb, &ctx);
-	if (sigterm == NULL || sigint == NULL ||
-	    evsignal_add(sigterm, NULL) == -1 ||
-	    evsignal_add(sigint, NULL) == -1)
-		fatalx("cannot install signal handlers");
+	for (i = 0; i < DAEMON_NSIGNALS; i++) {
+		sigs[i] = evsignal_new(ctx.base, daemon_signals[i], signal_cb,
+		    &ctx);
+		if (sigs[i] == NULL || evsignal_add(sigs[i], NULL) == -1)
+			fatalx("cannot install signal handlers");
+	}
 
 	daemon_log_listening(&ctx, &socks);
-	log_info("started version=%s lease_timeout=%u udp_grace=%u",
-	    PACKAGE_VERSION, conf.lease_timeout, conf.udp_grace);
+	log_info("started version=%s pid=%ld lease_timeout=%u udp_grace=%u",
+	    PACKAGE_VERSION, (long)getpid(), conf.lease_timeout,
+	    conf.udp_grace);
+	process_ready(&proc);
+	notify_ready();
 	event_base_dispatch(ctx.base);
 
 	/* A second signal during teardown must not kill the process. */
 	block_stop_signals();
-	event_free(sigint);
-	event_free(sigterm);
+	for (i = 0; i < DAEMON_NSIGNALS; i++)
+		event_free(sigs[i]);
 	daemon_stop(&ctx);
 	net_close(&socks.udp);
 	net_close(&socks.tcp);
 	event_base_free(ctx.base);
 	libevent_global_shutdown();
+	process_pidfile_remove(&proc);
 	log_info("stopped");
+	log_close();
 	config_free(&conf);
 	return (0);
 }
 
-/* Binds UDP and TCP on the one port; a daemon that cannot, exits. */
+/*
+ * The command line is checked on its own first (help, version and flag
+ * errors print as they always have), then the configuration is built:
+ * the file, and the flags again over it.  Returns the exit status, or -1
+ * to run.
+ */
+static int
+daemon_configure(struct config *conf, int argc, char *argv[])
+{
+	char	why[512];
+
+	config_init(conf);
+	switch (config_parse_args(conf, argc, argv, stdout, stderr)) {
+	case CONFIG_RUN:
+		break;
+	case CONFIG_EXIT_OK:
+		config_free(conf);
+		return (0);
+	case CONFIG_EXIT_USAGE:
+		config_free(conf);
+		return (2);
+	}
+	config_free(conf);
+	if (config_build(conf, argc, argv, why, sizeof(why)) == -1) {
+		fprintf(stderr, "%s: %s\n", PACKAGE_NAME, why);
+		config_free(conf);
+		return (2);
+	}
+	return (-1);
+}
+
+/*
+ * Opens the log target, once the sockets are bound: until then, a
+ * failure goes to stderr, where whoever started the daemon sees it.  A
+ * detached daemon has no stderr, so there "stderr" means syslog.
+ */
 static void
-daemon_bind(const struct config *conf, struct daemon_sockets *socks)
+daemon_log_open(const struct config *conf)
+{
+	const char	*target = conf->log;
+	char		 why[512];
+
+	if (conf->daemonize && strcmp(target, "stderr") == 0)
+		target = "syslog";
+	if (log_open(target, why, sizeof(why)) == -1)
+		fatalx("cannot open the log: %s", why);
+}
+
+/*
+ * Everything between binding and serving that makes this a system
+ * daemon: the process detaches, drops root, and records its final pid in
+ * the pidfile daemon_bind() locked.
+ */
+static void
+daemon_detach(const struct config *conf, struct process *proc)
+{
+	char	why[512];
+
+	if (conf->daemonize && process_daemonize(proc, why, sizeof(why)) == -1)
+		fatalx("cannot detach: %s", why);
+	if (conf->user != NULL &&
+	    process_drop_privileges(conf->user, why, sizeof(why)) == -1)
+		fatalx("refusing to run: %s", why);
+	if (process_pidfile_write(proc, why, sizeof(why)) == -1)
+		fatalx("%s", why);
+}
+
+/*
+ * Locks the pidfile, so that a second daemon is refused before it touches
+ * a port, then binds UDP and TCP on the one port; a daemon that cannot,
+ * exits.
+ */
+static void
+daemon_bind(const struct config *conf, struct process *proc,
+    struct daemon_sockets *socks)
 {
 	const struct sockaddr	*addr;
+	char			 why[512];
+
+	if (conf->pidfile != NULL &&
+	    process_pidfile_lock(proc, conf->pidfile, why, sizeof(why)) == -1)
+		fatalx("%s", why);
 
 	addr = (const struct sockaddr *)&conf->bind_addr;
 	if (net_bind_port(addr, conf->bind_addrlen, conf->port, SOCK_DGRAM,
@@ -190,8 +287,9 @@ daemon_log_listening(const struct daemon_ctx *ctx,
 }
 
 /*
- * SIGTERM or SIGINT: every open session is told "server shutting down";
- * the loop ends once they have all closed, or after SHUTDOWN_GRACE_MS.
+ * SIGHUP reloads.  SIGTERM or SIGINT: every open session is told "server
+ * shutting down"; the loop ends once they have all closed, or after
+ * SHUTDOWN_GRACE_MS.
  */
 static void
 signal_cb(evutil_socket_t sig, short what, void *arg)
@@ -200,8 +298,13 @@ signal_cb(evutil_socket_t sig, short what, void *arg)
 	struct timeval		 tv;
 
 	(void)what;
+	if (sig == SIGHUP) {
+		daemon_reload(ctx);
+		return;
+	}
 	log_info("received %s, shutting down",
 	    sig == SIGTERM ? "SIGTERM" : "SIGINT");
+	notify_stopping();
 	tv.tv_sec = SHUTDOWN_GRACE_MS / 1000;
 	tv.tv_usec = (SHUTDOWN_GRACE_MS % 1000) * 1000;
 	event_base_loopexit(ctx->base, &tv);
@@ -216,6 +319,7 @@ block_stop_signals(void)
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
 	sigprocmask(SIG_BLOCK, &set, NULL);
 }
 

@@ -30,19 +30,35 @@
 	"  -admin string\n"						\
 	"    \tAdmin HTTP address (ADDR:PORT), or \"off\" "		\
 	"(default \"127.0.0.1:6970\")\n"				\
+	"  -admin_token_file string\n"					\
+	"    \tFile holding the admin API bearer token "		\
+	"(empty: no token)\n"						\
 	"  -bind string\n"						\
 	"    \tIP address to listen on (empty: every address, "		\
 	"IPv4 and IPv6)\n"						\
+	"  -config string\n"						\
+	"    \tConfiguration file (empty: none; a missing default "	\
+	"is ignored) (default \"" SYSCONFDIR				\
+	"/containment_breach.conf\")\n"				\
+	"  -daemon\n"							\
+	"    \tDetach from the terminal and run in the background\n"	\
 	"  -lease_timeout int\n"					\
 	"    \tPeerPort lease timeout in seconds (default 90)\n"	\
+	"  -log string\n"						\
+	"    \tLog to stderr, syslog or a file (an absolute path) "	\
+	"(default \"stderr\")\n"					\
 	"  -log_level string\n"						\
 	"    \tLog level: debug, info, warn or error "			\
 	"(default \"info\")\n"						\
+	"  -pidfile string\n"						\
+	"    \tWrite the process id to this file (an absolute path)\n"	\
 	"  -port int\n"							\
 	"    \tServer UDP/TCP port (default 6969)\n"			\
 	"  -udp_grace int\n"						\
 	"    \tSeconds a request waits for its UDP registration "	\
 	"(default 10)\n"						\
+	"  -user string\n"						\
+	"    \tDrop privileges to this user after binding\n"		\
 	"  -version\n"							\
 	"    \tPrint the version and exit\n"
 
@@ -57,6 +73,9 @@
 #define ERR_ADDR_PORT	"port must be 1 to 65535"
 #define ERR_LEVEL	"must be debug, info, warn or error"
 #define ERR_BOOL	"must be true or false"
+#define ERR_PATH	"must be an absolute path"
+#define ERR_LOG		"must be stderr, syslog or an absolute path"
+#define ERR_USER	"no such user"
 
 /* One parse of a command line, with what it wrote. */
 struct run {
@@ -172,11 +191,16 @@ dump(const struct config *c, char *buf, size_t size)
 	    sizeof(admin_sa));
 	snprintf(buf, size, "port=%d lease_timeout=%u udp_grace=%u "
 	    "clamped=%d bind=%s bind_sa=%s admin=%s admin_sa=%s "
-	    "log_level=%s version=%d", c->port, c->lease_timeout,
+	    "log_level=%s version=%d log=%s daemon=%d pidfile=%s user=%s "
+	    "token_file=%s config=%s", c->port, c->lease_timeout,
 	    c->udp_grace, c->udp_grace_clamped,
 	    c->bind != NULL ? c->bind : "-", bind_sa,
 	    c->admin != NULL ? c->admin : "-", admin_sa,
-	    log_level_name(c->log_level), c->print_version);
+	    log_level_name(c->log_level), c->print_version, c->log,
+	    c->daemonize, c->pidfile != NULL ? c->pidfile : "-",
+	    c->user != NULL ? c->user : "-",
+	    c->admin_token_file != NULL ? c->admin_token_file : "-",
+	    c->config_file != NULL ? c->config_file : "-");
 }
 
 /*
@@ -235,7 +259,7 @@ build_form(int form, const char *flag, const char *value, char *buf,
 static void
 expect_usage_error(const struct run *r, const char *line)
 {
-	char	want[1024];
+	char	want[4096];
 
 	ck_assert_int_eq(r->result, CONFIG_EXIT_USAGE);
 	ck_assert_str_eq(r->out, "");
@@ -276,6 +300,16 @@ static const struct form_case form_cases[] = {
 	{ "log_level", "info", "" },
 	{ "log_level", "warn", "log_level=warn" },
 	{ "log_level", "error", "log_level=error" },
+	{ "log", "syslog", "log=syslog" },
+	{ "log", "stderr", "" },
+	{ "log", "/var/log/cb.log", "log=/var/log/cb.log" },
+	{ "pidfile", "/run/cb.pid", "pidfile=/run/cb.pid" },
+	{ "pidfile", "", "" },
+	{ "user", "nobody", "user=nobody" },
+	{ "user", "", "" },
+	{ "admin_token_file", "/etc/cb.token", "token_file=/etc/cb.token" },
+	{ "config", "/tmp/cb.conf", "config=/tmp/cb.conf" },
+	{ "config", "", "config=-" },
 };
 #define N_FORM_CASES	(sizeof(form_cases) / sizeof(*form_cases))
 
@@ -364,6 +398,13 @@ static const struct bad_value_case bad_values[] = {
 	{ "log_level", "INFO", ERR_LEVEL },
 	{ "log_level", "warning", ERR_LEVEL },
 	{ "log_level", "", ERR_LEVEL },
+	{ "log", "file", ERR_LOG },
+	{ "log", "", ERR_LOG },
+	{ "log", "Syslog", ERR_LOG },
+	{ "pidfile", "run/cb.pid", ERR_PATH },
+	{ "admin_token_file", "token", ERR_PATH },
+	{ "config", "./cb.conf", ERR_PATH },
+	{ "user", "no-such-user-cb", ERR_USER },
 };
 #define N_BAD_VALUES	(sizeof(bad_values) / sizeof(*bad_values))
 
@@ -412,6 +453,8 @@ static const struct bad_case bad_cases[] = {
 	  "invalid value \"\" for flag -version: " ERR_BOOL },
 	{ { "-version=on" },
 	  "invalid value \"on\" for flag -version: " ERR_BOOL },
+	{ { "-daemon=yes" },
+	  "invalid value \"yes\" for flag -daemon: " ERR_BOOL },
 	{ { "-version=2" },
 	  "invalid value \"2\" for flag -version: " ERR_BOOL },
 	{ { "---port=1" }, "bad flag syntax: ---port=1" },
@@ -468,6 +511,10 @@ static const struct ok_case ok_cases[] = {
 	  "bind=10.0.0.1 bind_sa=10.0.0.1:0" },
 	{ { "-log_level=debug", "-log_level=error" }, "log_level=error" },
 	{ { "-version", "-version=false" }, "" },
+	{ { "-daemon" }, "daemon=1" },
+	{ { "--daemon=true", "-daemon=0" }, "" },
+	{ { "-pidfile=/run/a.pid", "-pidfile=" }, "" },
+	{ { "-log=/var/log/a", "-log", "syslog" }, "log=syslog" },
 	{ { "-port=1", "-version=false" }, "port=1" },
 	{ { "-lease_timeout=5" }, "lease_timeout=5 udp_grace=5 clamped=1" },
 	{ { "-udp_grace=100" }, "udp_grace=90 clamped=1" },
@@ -592,7 +639,10 @@ START_TEST(test_defaults)
 	dump(&conf, got, sizeof(got));
 	ck_assert_str_eq(got, "port=6969 lease_timeout=90 udp_grace=10 "
 	    "clamped=0 bind=- bind_sa=- admin=127.0.0.1:6970 "
-	    "admin_sa=127.0.0.1:6970 log_level=info version=0");
+	    "admin_sa=127.0.0.1:6970 log_level=info version=0 log=stderr "
+	    "daemon=0 pidfile=- user=- token_file=- "
+	    "config=" SYSCONFDIR "/containment_breach.conf");
+	ck_assert_ptr_null(conf.admin_token);
 	ck_assert_ptr_null(conf.bind);
 	config_free(&conf);
 
