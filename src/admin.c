@@ -5,9 +5,19 @@
  * Every request goes through one dispatcher and a route table: a path (or
  * a path prefix), the methods it accepts and its handler.  A known path
  * asked with another method is answered 405 with an Allow header, so
- * evhttp is told to let every method through.  /stats is rendered with
- * json-c from the gauges below and the counter names in stat_descs[];
- * /leases lives in admin_leases.c.
+ * evhttp is told to let every method through.
+ *
+ * /stats (JSON, through json-c) and /metrics (Prometheus text) are both
+ * rendered from two tables: the gauges below, read from the live state,
+ * and the counters' names in stat_descs[].  Neither lists a number by
+ * hand, so a counter added to stats.h shows up in both.  /leases and
+ * DELETE /leases/IP/PEERPORT live in admin_leases.c.
+ *
+ * When the configuration holds an admin token, every request but those to
+ * a public route (/healthz, for load balancers and init scripts) must
+ * carry "Authorization: Bearer TOKEN".  The token is read from the
+ * configuration at each request, so a reload that changes it applies at
+ * once; it is compared in constant time and never logged.
  */
 #include "autoconf.h"
 
@@ -15,10 +25,12 @@
 #include <netinet/in.h>
 
 #include <errno.h>
+#include <inttypes.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
@@ -34,6 +46,7 @@
 #include "log.h"
 #include "match.h"
 #include "session.h"
+#include "siphash.h"
 #include "stats.h"
 #include "util.h"
 
@@ -44,12 +57,18 @@
 
 #define ADMIN_GET		(EVHTTP_REQ_GET | EVHTTP_REQ_HEAD)
 
+#define METRICS_PREFIX		"containment_breach_"
+#define METRICS_TYPE		"text/plain; version=0.0.4; charset=utf-8"
+#define BEARER			"Bearer "
+#define ADMIN_UNAUTHORIZED	401		/* not named by libevent 2.1 */
+
 #define nitems(a)		(sizeof(a) / sizeof((a)[0]))
 
 struct admin {
 	struct daemon_ctx	*ctx;
 	struct evhttp		*http;
 	struct admin_leases	*leases;
+	struct siphash_key	 token_keys[2];	/* for comparing tokens */
 };
 
 /* Handles a request on a route; rest is the path after a prefix. */
@@ -60,16 +79,25 @@ struct admin_route {
 	const char	*path;
 	int		 prefix;	/* path is a prefix of the request's */
 	int		 methods;	/* EVHTTP_REQ_* bits */
+	int		 public;	/* answered without the admin token */
 	admin_handler	 handler;
 };
 
-/* A number in /stats that is read from the live state, not counted. */
+/*
+ * A number read from the live state, not counted: its /stats key, its
+ * /metrics name (after METRICS_PREFIX) and help, and how to read it.
+ */
 struct admin_gauge {
 	const char	*name;
+	const char	*metric;
+	const char	*help;
 	uint64_t	(*read)(const struct daemon_ctx *);
 };
 
 static void	admin_dispatch(struct evhttp_request *, void *);
+static int	admin_authorized(struct admin *, struct evhttp_request *);
+static int	admin_token_equal(const struct admin *, const char *,
+		    const char *);
 static char	*admin_path(struct evhttp_request *);
 static const char *admin_route_match(const struct admin_route *,
 		    const char *);
@@ -81,11 +109,18 @@ static void	admin_healthz(struct admin *, struct evhttp_request *,
 		    const char *);
 static void	admin_stats(struct admin *, struct evhttp_request *,
 		    const char *);
+static void	admin_metrics(struct admin *, struct evhttp_request *,
+		    const char *);
 static void	admin_leases_index(struct admin *, struct evhttp_request *,
 		    const char *);
 static void	admin_leases_one(struct admin *, struct evhttp_request *,
 		    const char *);
+static void	admin_leases_evict(struct admin *, struct evhttp_request *,
+		    const char *);
 static struct json_object *admin_stats_json(const struct daemon_ctx *);
+static int	admin_metrics_text(const struct daemon_ctx *,
+		    struct evbuffer *);
+static const char *stat_family(const struct stat_desc *);
 static uint64_t	gauge_uptime(const struct daemon_ctx *);
 static uint64_t	gauge_port(const struct daemon_ctx *);
 static uint64_t	gauge_lease_timeout(const struct daemon_ctx *);
@@ -96,14 +131,16 @@ static uint64_t	gauge_tcp_connections(const struct daemon_ctx *);
 
 /*
  * Looked up in order; the first route whose path matches and whose
- * methods include the request's wins.  DELETE /leases/IP/PEERPORT will be
- * one more line for the "/leases/" prefix.
+ * methods include the request's wins.  The methods of every route that
+ * matches the path make the Allow header of a 405.
  */
 static const struct admin_route admin_routes[] = {
-	{ "/healthz",	0, ADMIN_GET, admin_healthz },
-	{ "/stats",	0, ADMIN_GET, admin_stats },
-	{ "/leases",	0, ADMIN_GET, admin_leases_index },
-	{ "/leases/",	1, ADMIN_GET, admin_leases_one },
+	{ "/healthz",	0, ADMIN_GET, 1, admin_healthz },
+	{ "/stats",	0, ADMIN_GET, 0, admin_stats },
+	{ "/metrics",	0, ADMIN_GET, 0, admin_metrics },
+	{ "/leases",	0, ADMIN_GET, 0, admin_leases_index },
+	{ "/leases/",	1, ADMIN_GET, 0, admin_leases_one },
+	{ "/leases/",	1, EVHTTP_REQ_DELETE, 0, admin_leases_evict },
 };
 
 /* Every method evhttp parses, in the order an Allow header lists them. */
@@ -122,15 +159,25 @@ static const struct {
 	{ EVHTTP_REQ_PATCH,	"PATCH" },
 };
 
-/* The top of /stats, in this order; the counters follow. */
+/* The top of /stats, in this order, and of /metrics; the counters follow. */
 static const struct admin_gauge admin_gauges[] = {
-	{ "uptime_s",		gauge_uptime },
-	{ "port",		gauge_port },
-	{ "lease_timeout_s",	gauge_lease_timeout },
-	{ "leases",		gauge_leases },
-	{ "servers",		gauge_servers },
-	{ "waiting",		gauge_waiting },
-	{ "tcp_connections",	gauge_tcp_connections },
+	{ "uptime_s", "uptime_seconds",
+	  "Seconds since the daemon started", gauge_uptime },
+	{ "port", "port",
+	  "The rendezvous port, UDP and TCP", gauge_port },
+	{ "lease_timeout_s", "lease_timeout_seconds",
+	  "Seconds a lease lives after its last registration",
+	  gauge_lease_timeout },
+	{ "leases", "leases",
+	  "Leases held", gauge_leases },
+	{ "servers", "servers",
+	  "Server sessions registered on their lease", gauge_servers },
+	{ "waiting", "waiting",
+	  "TCP requests waiting for a partner or for their UDP registration",
+	  gauge_waiting },
+	{ "tcp_connections", "tcp_connections",
+	  "Open TCP connections on the rendezvous port",
+	  gauge_tcp_connections },
 };
 
 /* Starts serving the admin API on addr; NULL, logged, if it cannot. */
@@ -146,6 +193,8 @@ admin_new(struct daemon_ctx *ctx, const struct sockaddr *addr,
 	if ((a = calloc(1, sizeof(*a))) == NULL)
 		return (NULL);
 	a->ctx = ctx;
+	siphash_key_random(&a->token_keys[0]);
+	siphash_key_random(&a->token_keys[1]);
 	if ((a->leases = admin_leases_new(ctx)) == NULL ||
 	    (a->http = evhttp_new(ctx->base)) == NULL)
 		goto fail;
@@ -220,7 +269,11 @@ admin_reply_error(struct evhttp_request *req, int code, const char *error)
 	json_object_put(obj);
 }
 
-/* Finds the route for the request and calls it, or answers 404 or 405. */
+/*
+ * Finds the route for the request and calls it, or answers 404 or 405.
+ * Without the token, when one is set, nothing but a public path is
+ * answered: not even whether a path exists.
+ */
 static void
 admin_dispatch(struct evhttp_request *req, void *arg)
 {
@@ -228,11 +281,23 @@ admin_dispatch(struct evhttp_request *req, void *arg)
 	const struct admin_route	*r;
 	const char			*rest;
 	char				*path;
-	int				 cmd, allow = 0;
+	int				 cmd, allow = 0, public = 0;
 	size_t				 i;
 
 	if ((path = admin_path(req)) == NULL) {
 		admin_reply_error(req, HTTP_BADREQUEST, "bad request path");
+		return;
+	}
+	for (i = 0; i < nitems(admin_routes); i++) {
+		r = &admin_routes[i];
+		if (r->public && admin_route_match(r, path) != NULL)
+			public = 1;
+	}
+	if (!public && !admin_authorized(a, req)) {
+		free(path);
+		evhttp_add_header(evhttp_request_get_output_headers(req),
+		    "WWW-Authenticate", "Bearer");
+		admin_reply_error(req, ADMIN_UNAUTHORIZED, "unauthorized");
 		return;
 	}
 	cmd = (int)evhttp_request_get_command(req);
@@ -252,6 +317,50 @@ admin_dispatch(struct evhttp_request *req, void *arg)
 		admin_reply_not_allowed(req, allow);
 	else
 		admin_reply_error(req, HTTP_NOTFOUND, "not found");
+}
+
+/*
+ * Whether the request may use the API: always when no admin token is
+ * configured, else only with "Authorization: Bearer TOKEN" (the scheme's
+ * case does not matter, the token's does).  The configuration refuses an
+ * empty token file, so an empty token here can only mean none.
+ */
+static int
+admin_authorized(struct admin *a, struct evhttp_request *req)
+{
+	const char	*token = a->ctx->conf->admin_token, *given;
+	size_t		 len = sizeof(BEARER) - 1;
+
+	if (token == NULL || *token == '\0')
+		return (1);
+	given = evhttp_find_header(evhttp_request_get_input_headers(req),
+	    "Authorization");
+	if (given == NULL || strncasecmp(given, BEARER, len) != 0)
+		return (0);
+	for (given += len; *given == ' '; given++)
+		;	/* RFC 6750: one or more spaces */
+	return (admin_token_equal(a, given, token));
+}
+
+/*
+ * Compares a token given with the one configured, in time independent of
+ * where they differ and of the configured token's length: both are hashed
+ * under two random per-process SipHash keys (128 bits, so a different
+ * token passing is out of reach) and the digests compared without an
+ * early exit.  Hashing takes time in proportion to the given token, which
+ * the client knows anyway.
+ */
+static int
+admin_token_equal(const struct admin *a, const char *given,
+    const char *token)
+{
+	uint64_t	diff = 0;
+	size_t		i, glen = strlen(given), tlen = strlen(token);
+
+	for (i = 0; i < nitems(a->token_keys); i++)
+		diff |= siphash24(&a->token_keys[i], given, glen) ^
+		    siphash24(&a->token_keys[i], token, tlen);
+	return (diff == 0);
 }
 
 /*
@@ -404,6 +513,22 @@ admin_stats(struct admin *a, struct evhttp_request *req, const char *rest)
 	json_object_put(obj);
 }
 
+/* GET /metrics: Prometheus text exposition format 0.0.4. */
+static void
+admin_metrics(struct admin *a, struct evhttp_request *req, const char *rest)
+{
+	struct evbuffer	*body;
+
+	(void)rest;
+	if ((body = evbuffer_new()) == NULL ||
+	    admin_metrics_text(a->ctx, body) == -1)
+		evhttp_send_error(req, HTTP_INTERNAL, NULL);
+	else
+		admin_reply(req, HTTP_OK, METRICS_TYPE, body);
+	if (body != NULL)
+		evbuffer_free(body);
+}
+
 /* GET /leases. */
 static void
 admin_leases_index(struct admin *a, struct evhttp_request *req,
@@ -419,6 +544,14 @@ admin_leases_one(struct admin *a, struct evhttp_request *req,
     const char *rest)
 {
 	admin_leases_get(a->leases, req, rest);
+}
+
+/* DELETE /leases/IP/PEERPORT. */
+static void
+admin_leases_evict(struct admin *a, struct evhttp_request *req,
+    const char *rest)
+{
+	admin_leases_delete(a->leases, req, rest);
 }
 
 /*
@@ -455,6 +588,64 @@ admin_stats_json(const struct daemon_ctx *ctx)
 fail:
 	json_object_put(root);
 	return (NULL);
+}
+
+/*
+ * Writes /metrics: the build info, every gauge, then every counter as
+ * containment_breach_<name>_total, or for a group (requests, matches,
+ * errors) as one family containment_breach_<group>_total with a label
+ * telling its members apart.  A family's # HELP and # TYPE come before its
+ * first sample; a group's members are contiguous in stat_descs[] and the
+ * first carries the help.
+ */
+static int
+admin_metrics_text(const struct daemon_ctx *ctx, struct evbuffer *buf)
+{
+	const struct admin_gauge	*g;
+	const struct stat_desc		*d;
+	const char			*family, *last = NULL;
+	size_t				 i;
+	int				 rc;
+
+	rc = evbuffer_add_printf(buf, "# HELP " METRICS_PREFIX "build_info "
+	    "The version running, as a label; always 1\n"
+	    "# TYPE " METRICS_PREFIX "build_info gauge\n"
+	    METRICS_PREFIX "build_info{version=\"%s\"} 1\n", PACKAGE_VERSION);
+	for (i = 0; i < nitems(admin_gauges) && rc >= 0; i++) {
+		g = &admin_gauges[i];
+		rc = evbuffer_add_printf(buf, "# HELP " METRICS_PREFIX "%s %s\n"
+		    "# TYPE " METRICS_PREFIX "%s gauge\n"
+		    METRICS_PREFIX "%s %" PRIu64 "\n", g->metric, g->help,
+		    g->metric, g->metric, g->read(ctx));
+	}
+	for (i = 0; i < STAT__MAX && rc >= 0; i++) {
+		d = &stat_descs[i];
+		family = stat_family(d);
+		if (last == NULL || strcmp(family, last) != 0)
+			rc = evbuffer_add_printf(buf, "# HELP " METRICS_PREFIX
+			    "%s_total %s\n# TYPE " METRICS_PREFIX
+			    "%s_total counter\n", family,
+			    d->help != NULL ? d->help : family, family);
+		last = family;
+		if (rc < 0)
+			break;
+		if (d->group != NULL)
+			rc = evbuffer_add_printf(buf, METRICS_PREFIX
+			    "%s_total{%s=\"%s\"} %" PRIu64 "\n", family,
+			    d->label, d->name, ctx->stats.counters[i]);
+		else
+			rc = evbuffer_add_printf(buf, METRICS_PREFIX
+			    "%s_total %" PRIu64 "\n", family,
+			    ctx->stats.counters[i]);
+	}
+	return (rc < 0 ? -1 : 0);
+}
+
+/* The /metrics family of a counter: its group, or its own name. */
+static const char *
+stat_family(const struct stat_desc *d)
+{
+	return (d->group != NULL ? d->group : d->name);
 }
 
 /* Whole seconds since the daemon started. */

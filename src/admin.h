@@ -1,6 +1,7 @@
 /*
- * The admin HTTP API (evhttp): /healthz, /stats, /leases and
- * /leases/IP/PEERPORT.  Loopback only by default.
+ * The admin HTTP API (evhttp): /healthz, /stats, /metrics, /leases and
+ * /leases/IP/PEERPORT (GET and DELETE).  Loopback only by default, and
+ * behind a bearer token when one is configured.
  *
  * admin.c owns the listener, the route table and the small replies;
  * admin_leases.c owns /leases, whose listing is streamed in bounded chunks.
@@ -33,6 +34,8 @@ void		 admin_leases_free(struct admin_leases *);
 void		 admin_leases_list(struct admin_leases *,
 		    struct evhttp_request *);
 void		 admin_leases_get(struct admin_leases *,
+		    struct evhttp_request *, const char *);
+void		 admin_leases_delete(struct admin_leases *,
 		    struct evhttp_request *, const char *);
 
 #endif /* CB_ADMIN_H */

@@ -1,5 +1,5 @@
 /*
- * /leases and /leases/IP/PEERPORT.
+ * /leases, GET /leases/IP/PEERPORT and DELETE /leases/IP/PEERPORT.
  *
  * The listing is streamed: {"total":N,"leases":[ first, then the leases as
  * lease_scan() walks the registry a slice of buckets at a time, sent with
@@ -191,6 +191,35 @@ admin_leases_get(struct admin_leases *al, struct evhttp_request *req,
 		admin_reply(req, HTTP_OK, ADMIN_JSON, body);
 	if (body != NULL)
 		evbuffer_free(body);
+}
+
+/*
+ * DELETE /leases/IP/PEERPORT: evicts the lease.  The registry tells the
+ * match, which ends whatever waits or serves on it with "evicted": a Peer
+ * or Client request waiting on its own lease, a Server registered on it.
+ * 204 with no body, 404 if there is no such lease, 400 if IP or PEERPORT
+ * does not parse.
+ */
+void
+admin_leases_delete(struct admin_leases *al, struct evhttp_request *req,
+    const char *rest)
+{
+	struct lease_key	 key;
+	const char		*error;
+	char			 ip[CB_IP_STRLEN];
+	int			 status;
+
+	if ((error = key_parse(rest, &key, &status)) != NULL) {
+		admin_reply_error(req, status, error);
+		return;
+	}
+	if (lease_evict(al->ctx->leases, &key) == -1) {
+		admin_reply_error(req, HTTP_NOTFOUND, "no such lease");
+		return;
+	}
+	log_info("admin: lease evicted ip=%s peer_port=%" PRIu32,
+	    cb_ip_format(&key.ip, ip), key.peer_port);
+	evhttp_send_reply(req, HTTP_NOCONTENT, "No Content", NULL);
 }
 
 /*

@@ -1,15 +1,20 @@
 /*
- * End-to-end tests of the admin HTTP API: /healthz, /stats, /leases and
- * /leases/IP/PEERPORT against the real daemon, over plain sockets.  The
- * expected /stats keys are listed from the contract (docs: protocol.md
+ * End-to-end tests of the admin HTTP API: /healthz, /stats, /metrics,
+ * /leases, GET and DELETE /leases/IP/PEERPORT and the bearer token,
+ * against the real daemon, over plain sockets.  The expected /stats keys
+ * and /metrics gauges are listed from the contract (docs: protocol.md
  * section 8) and, besides, every counter in stat_descs[] must appear.
  * Each test starts its own daemon and stops it with SIGTERM (exit 0).
  */
 #include "autoconf.h"
 
 #include <sys/socket.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 
 #include <check.h>
+#include <signal.h>
+#include <ctype.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +25,7 @@
 #include <json-c/json.h>
 
 #include "harness.h"
+#include "rdv.h"
 #include "stats.h"
 
 #define WAIT_MS		10000
@@ -27,6 +33,32 @@
 #define BIG_A		3000	/* leases from 127.0.0.2 in the big tests */
 #define BIG_B		500	/* and from 127.0.0.3 */
 #define BATCH		100	/* datagrams sent before a pause */
+#define METRICS_MAX	128	/* samples a /metrics page may hold */
+#define TOKEN		"s3cret-Token_0123456789"
+#define TOKEN2		"second-token"
+#define METRICS_TYPE	"text/plain; version=0.0.4; charset=utf-8"
+
+/* One sample of /metrics: "name{labels}" and its value. */
+struct metric {
+	char		 series[160];
+	long long	 value;
+};
+
+/* Every family seen in a /metrics page, with its # HELP and # TYPE. */
+struct metric_family {
+	char		 name[96];
+	char		 type[16];
+	int		 helps;
+	int		 types;
+	int		 samples;
+};
+
+struct metrics {
+	struct metric		 samples[METRICS_MAX];
+	size_t			 nsamples;
+	struct metric_family	 families[METRICS_MAX];
+	size_t			 nfamilies;
+};
 
 /* A lease and the state h_poll_until() waits for it to report. */
 struct state_wait {
@@ -57,6 +89,19 @@ static int	state_is(void *);
 static void	wait_state(const struct h_daemon *, const char *,
 		    const char *);
 static int	client_left_logged(void *);
+static void	metrics_parse(const char *, struct metrics *);
+static void	metrics_line(char *, struct metrics *);
+static struct metric_family *metrics_family(struct metrics *,
+		    const char *, size_t);
+static const char *metrics_name_end(const char *);
+static long long metrics_value(const struct metrics *, const char *);
+static long long stats_value(struct json_object *, const char *,
+		    const char *);
+static void	check_deleted(const struct h_daemon *, const char *);
+static void	token_file(char *, size_t, const char *);
+static void	check_unauthorized(const struct h_daemon *, const char *,
+		    const char *, const char *);
+static int	token_accepted(void *);
 static Suite	*admin_suite(void);
 
 /* Starts a daemon, with one extra flag or none. */
@@ -530,6 +575,8 @@ START_TEST(test_wrong_method)
 		{ "DELETE", "/leases" }, { "POST", "/leases" },
 		{ "PATCH", "/leases/127.0.0.2/1" },
 		{ "OPTIONS", "/leases/127.0.0.2/1" },
+		{ "POST", "/metrics" }, { "DELETE", "/metrics" },
+		{ "PUT", "/leases/127.0.0.2/1" },
 	};
 	struct h_daemon		d;
 	struct h_http_response	r;
@@ -550,6 +597,15 @@ START_TEST(test_wrong_method)
 	}
 	request(&d, "POST", "/stats", 405, &r);
 	ck_assert_str_eq(h_http_header(&r, "Allow"), "GET, HEAD");
+	h_http_response_free(&r);
+	request(&d, "DELETE", "/metrics", 405, &r);
+	ck_assert_str_eq(h_http_header(&r, "Allow"), "GET, HEAD");
+	h_http_response_free(&r);
+	request(&d, "DELETE", "/leases", 405, &r);
+	ck_assert_str_eq(h_http_header(&r, "Allow"), "GET, HEAD");
+	h_http_response_free(&r);
+	request(&d, "POST", "/leases/127.0.0.2/1", 405, &r);
+	ck_assert_str_eq(h_http_header(&r, "Allow"), "GET, HEAD, DELETE");
 	h_http_response_free(&r);
 	/* An unknown path stays 404 whatever the method. */
 	check_error(&d, "POST", "/nope", 404);
@@ -630,18 +686,32 @@ START_TEST(test_big_listing)
 }
 END_TEST
 
-/* Starts a big listing on a client socket that reads only its first line. */
+/*
+ * Starts a big listing on a client socket that reads only its first line.
+ * The small receive buffer and MSS are set before connecting: with
+ * loopback's 64 KB MSS the kernel sizes the daemon's send buffer at
+ * megabytes as the connection opens, which would swallow the whole
+ * listing at once and leave no stream to cut short.
+ */
 static int
 start_listing(const struct h_daemon *d)
 {
 	static const char req[] =
 	    "GET /leases?limit=100000 HTTP/1.1\r\nHost: x\r\n\r\n";
-	char	buf[1024];
-	int	fd, rcvbuf = 4096;
+	struct sockaddr_in	sin;
+	char			buf[1024];
+	int			fd, rcvbuf = 4096, mss = 536;
 
-	fd = h_tcp_connect(NULL, "127.0.0.1", d->admin_port, 2000);
-	ck_assert_int_ne(fd, -1);
-	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons((uint16_t)d->admin_port);
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ck_assert_int_ne(fd = socket(AF_INET, SOCK_STREAM, 0), -1);
+	ck_assert_int_eq(setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf,
+	    sizeof(rcvbuf)), 0);
+	ck_assert_int_eq(setsockopt(fd, IPPROTO_TCP, TCP_MAXSEG, &mss,
+	    sizeof(mss)), 0);
+	ck_assert_int_eq(connect(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
 	ck_assert_int_eq(h_send_all(fd, req, sizeof(req) - 1, 2000), 0);
 	ck_assert_int_ge(h_read_line(fd, buf, sizeof(buf), 5000), 0);
 	ck_assert_int_eq(strncmp(buf, "HTTP/1.1 200", 12), 0);
@@ -768,6 +838,497 @@ START_TEST(test_lease_states)
 }
 END_TEST
 
+/*
+ * Reads a /metrics page as the Prometheus text format 0.0.4: every line a
+ * "# HELP name text" or "# TYPE name counter|gauge" before the family's
+ * first sample, or a sample "name{label="value",...} value".  Anything
+ * else fails the test.
+ */
+static void
+metrics_parse(const char *body, struct metrics *m)
+{
+	char	*copy, *line, *next;
+	size_t	 i;
+
+	memset(m, 0, sizeof(*m));
+	ck_assert_msg(*body != '\0' && body[strlen(body) - 1] == '\n',
+	    "/metrics does not end with a newline");
+	ck_assert_ptr_nonnull(copy = strdup(body));
+	for (line = copy; *line != '\0'; line = next) {
+		next = strchr(line, '\n');
+		*next++ = '\0';
+		metrics_line(line, m);
+	}
+	free(copy);
+	for (i = 0; i < m->nfamilies; i++) {
+		ck_assert_msg(m->families[i].helps == 1 &&
+		    m->families[i].types == 1, "%s: %d HELP, %d TYPE",
+		    m->families[i].name, m->families[i].helps,
+		    m->families[i].types);
+		ck_assert_msg(m->families[i].samples > 0, "%s: no samples",
+		    m->families[i].name);
+	}
+}
+
+/* One line of /metrics. */
+static void
+metrics_line(char *line, struct metrics *m)
+{
+	struct metric_family	*f;
+	struct metric		*s;
+	const char		*p, *end;
+	char			*stop;
+	size_t			 i;
+
+	if (strncmp(line, "# HELP ", 7) == 0 ||
+	    strncmp(line, "# TYPE ", 7) == 0) {
+		end = metrics_name_end(line + 7);
+		ck_assert_msg(end != line + 7 && *end == ' ' && end[1] != '\0',
+		    "bad comment: %s", line);
+		f = metrics_family(m, line + 7, (size_t)(end - line - 7));
+		ck_assert_msg(f->samples == 0, "%s after samples", line);
+		if (line[2] == 'H') {
+			f->helps++;
+			return;
+		}
+		f->types++;
+		snprintf(f->type, sizeof(f->type), "%s", end + 1);
+		ck_assert_msg(strcmp(f->type, "counter") == 0 ||
+		    strcmp(f->type, "gauge") == 0, "bad type: %s", line);
+		return;
+	}
+	ck_assert_msg(line[0] != '#' && line[0] != '\0', "bad line: '%s'",
+	    line);
+	p = end = metrics_name_end(line);
+	ck_assert_msg(end != line, "bad metric name: %s", line);
+	f = metrics_family(m, line, (size_t)(end - line));
+	ck_assert_msg(f->types == 1, "%s: sample before # TYPE", line);
+	f->samples++;
+	if (*p == '{') {
+		do {
+			p++;
+			ck_assert_msg(isalpha((unsigned char)*p) || *p == '_',
+			    "bad label: %s", line);
+			while (isalnum((unsigned char)*p) || *p == '_')
+				p++;
+			ck_assert_msg(p[0] == '=' && p[1] == '"',
+			    "bad label: %s", line);
+			for (p += 2; *p != '"' && *p != '\0'; p++) {
+				if (*p == '\\' && p[1] != '\0')
+					p++;
+			}
+			ck_assert_msg(*p++ == '"', "bad label value: %s", line);
+		} while (*p == ',');
+		ck_assert_msg(*p++ == '}', "bad labels: %s", line);
+	}
+	ck_assert_msg(*p == ' ', "no value: %s", line);
+	ck_assert_uint_lt(m->nsamples, METRICS_MAX);
+	s = &m->samples[m->nsamples++];
+	ck_assert_uint_lt((size_t)(p - line), sizeof(s->series));
+	memcpy(s->series, line, (size_t)(p - line));
+	s->series[p - line] = '\0';
+	s->value = strtoll(p + 1, &stop, 10);
+	ck_assert_msg(p[1] != '\0' && *stop == '\0' && s->value >= 0,
+	    "bad value: %s", line);
+	for (i = 0; i + 1 < m->nsamples; i++)
+		ck_assert_msg(strcmp(m->samples[i].series, s->series) != 0,
+		    "duplicate series %s", s->series);
+}
+
+/* The family of that name, added if new. */
+static struct metric_family *
+metrics_family(struct metrics *m, const char *name, size_t len)
+{
+	struct metric_family	*f;
+	size_t			 i;
+
+	ck_assert_uint_lt(len, sizeof(f->name));
+	for (i = 0; i < m->nfamilies; i++) {
+		f = &m->families[i];
+		if (strncmp(f->name, name, len) == 0 && f->name[len] == '\0')
+			return (f);
+	}
+	ck_assert_uint_lt(m->nfamilies, METRICS_MAX);
+	f = &m->families[m->nfamilies++];
+	memcpy(f->name, name, len);
+	f->name[len] = '\0';
+	return (f);
+}
+
+/* Past a metric name, [a-zA-Z_:][a-zA-Z0-9_:]*. */
+static const char *
+metrics_name_end(const char *p)
+{
+	if (!isalpha((unsigned char)*p) && *p != '_' && *p != ':')
+		return (p);
+	while (isalnum((unsigned char)*p) || *p == '_' || *p == ':')
+		p++;
+	return (p);
+}
+
+/* The value of a series ("name" or "name{...}"), which must be there. */
+static long long
+metrics_value(const struct metrics *m, const char *series)
+{
+	size_t	i;
+
+	for (i = 0; i < m->nsamples; i++) {
+		if (strcmp(m->samples[i].series, series) == 0)
+			return (m->samples[i].value);
+	}
+	ck_abort_msg("/metrics has no %s", series);
+	return (-1);
+}
+
+/* A /stats integer, in group or at the top. */
+static long long
+stats_value(struct json_object *stats, const char *group, const char *name)
+{
+	struct json_object	*obj = stats, *v;
+
+	check_stats_key(stats, group, name);
+	if (group != NULL)
+		json_object_object_get_ex(stats, group, &obj);
+	json_object_object_get_ex(obj, name, &v);
+	return ((long long)json_object_get_int64(v));
+}
+
+/*
+ * /metrics: valid Prometheus text, the contract's gauges and every
+ * counter of stat_descs[] under the contract's names, each equal to its
+ * /stats value, and nothing else but the build info.
+ */
+START_TEST(test_metrics)
+{
+	static const struct {
+		const char	*stat;
+		const char	*metric;
+	} gauges[] = {
+		{ "port", "containment_breach_port" },
+		{ "lease_timeout_s", "containment_breach_lease_timeout_seconds" },
+		{ "leases", "containment_breach_leases" },
+		{ "servers", "containment_breach_servers" },
+		{ "waiting", "containment_breach_waiting" },
+		{ "tcp_connections", "containment_breach_tcp_connections" },
+	};
+	const struct stat_desc	*sd;
+	struct h_daemon		 d;
+	struct h_http_response	 r;
+	struct metrics		*m;
+	struct json_object	*stats;
+	struct rdv_peer		 p;
+	char			 series[160];
+	long long		 up;
+	size_t			 i;
+	int			 fd;
+
+	ck_assert_ptr_nonnull(m = malloc(sizeof(*m)));
+	start(&d, "-lease_timeout=42");
+	register_small_set(&d);
+	ck_assert_int_ne(fd = h_udp_socket("127.0.0.4", 0), -1);
+	ck_assert_int_eq(h_udp_send(fd, "127.0.0.1", d.port, "nope", 4), 0);
+	close(fd);
+	rdv_wait_stat(&d, "udp_invalid", 1);
+	rdv_peer_init(&p, "127.0.0.5", 1);
+	rdv_send(&p, &d, "{\"ConnectionType\":\"Nope\"}\n");
+	rdv_wait_stat(&d, "requests.invalid", 1);
+	rdv_peer_close(&p);
+	rdv_wait_stat(&d, "tcp_connections", 0);
+
+	request(&d, "GET", "/metrics", 200, &r);
+	ck_assert_str_eq(h_http_header(&r, "Content-Type"), METRICS_TYPE);
+	metrics_parse(r.body, m);
+	h_http_response_free(&r);
+	stats = h_get_json(&d, "/stats", NULL);
+	ck_assert_ptr_nonnull(stats);
+
+	ck_assert_int_eq(metrics_value(m, "containment_breach_build_info"
+	    "{version=\"" PACKAGE_VERSION "\"}"), 1);
+	up = metrics_value(m, "containment_breach_uptime_seconds");
+	ck_assert_int_ge(stats_value(stats, NULL, "uptime_s"), up);
+	ck_assert_int_le(stats_value(stats, NULL, "uptime_s"), up + 2);
+	for (i = 0; i < sizeof(gauges) / sizeof(gauges[0]); i++)
+		ck_assert_msg(metrics_value(m, gauges[i].metric) ==
+		    stats_value(stats, NULL, gauges[i].stat), "%s",
+		    gauges[i].metric);
+	for (i = 0; i < STAT__MAX; i++) {
+		sd = &stat_descs[i];
+		if (sd->group != NULL)
+			snprintf(series, sizeof(series),
+			    "containment_breach_%s_total{%s=\"%s\"}",
+			    sd->group, sd->label, sd->name);
+		else
+			snprintf(series, sizeof(series),
+			    "containment_breach_%s_total", sd->name);
+		ck_assert_msg(metrics_value(m, series) ==
+		    stats_value(stats, sd->group, sd->name), "%s", series);
+	}
+	ck_assert_uint_eq(m->nsamples, 2 + sizeof(gauges) / sizeof(gauges[0]) +
+	    STAT__MAX);
+	for (i = 0; i < m->nfamilies; i++) {
+		ck_assert_int_eq(strncmp(m->families[i].name,
+		    "containment_breach_", 19), 0);
+		ck_assert_msg((strcmp(m->families[i].type, "counter") == 0) ==
+		    (strstr(m->families[i].name, "_total") != NULL),
+		    "%s: type %s", m->families[i].name, m->families[i].type);
+	}
+	/* Values that show the numbers are live, not zeros. */
+	ck_assert_int_eq(metrics_value(m, "containment_breach_leases"), 10);
+	ck_assert_int_eq(metrics_value(m,
+	    "containment_breach_lease_timeout_seconds"), 42);
+	ck_assert_int_eq(metrics_value(m,
+	    "containment_breach_udp_invalid_total"), 1);
+	ck_assert_int_eq(metrics_value(m,
+	    "containment_breach_requests_total{type=\"invalid\"}"), 1);
+	ck_assert_int_eq(metrics_value(m,
+	    "containment_breach_errors_total{kind=\"invalid_request\"}"), 1);
+	json_object_put(stats);
+	free(m);
+
+	request(&d, "HEAD", "/metrics", 200, &r);
+	ck_assert_uint_eq(r.body_len, 0);
+	ck_assert_str_eq(h_http_header(&r, "Content-Type"), METRICS_TYPE);
+	h_http_response_free(&r);
+	stop(&d);
+}
+END_TEST
+
+/* The lease at path is gone: GET and DELETE are both 404. */
+static void
+check_deleted(const struct h_daemon *d, const char *path)
+{
+	check_error(d, "GET", path, 404);
+	check_error(d, "DELETE", path, 404);
+}
+
+/* DELETE of idle leases: 204 with no body, gone after, others kept. */
+START_TEST(test_delete_idle)
+{
+	static const char *const bad[] = {
+		"/leases/bad/1", "/leases/127.0.0.2/abc", "/leases/127.0.0.2/",
+		"/leases/127.0.0.2/-1", "/leases/127.0.0.2/1/2",
+		"/leases/1.2.3/1",
+	};
+	struct h_daemon		 d;
+	struct h_http_response	 r;
+	struct json_object	*obj;
+	long long		 total;
+	size_t			 count, i;
+
+	start(&d, NULL);
+	register_small_set(&d);
+	request(&d, "DELETE", "/leases/127.0.0.2/3", 204, &r);
+	ck_assert_uint_eq(r.body_len, 0);
+	h_http_response_free(&r);
+	check_deleted(&d, "/leases/127.0.0.2/3");
+	ck_assert_int_eq(h_stat(&d, "leases"), 9);
+
+	/* The IPv4-mapped spelling names the same lease. */
+	request(&d, "DELETE", "/leases/::ffff:127.0.0.3/4", 204, &r);
+	h_http_response_free(&r);
+	check_deleted(&d, "/leases/127.0.0.3/4");
+
+	check_error(&d, "DELETE", "/leases/127.0.0.9/1", 404);
+	check_error(&d, "DELETE", "/leases/1.2.3.4", 404);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		check_error(&d, "DELETE", bad[i], 400);
+
+	obj = listing(&d, "", &total, &count);
+	ck_assert_int_eq(total, 8);
+	ck_assert_uint_eq(distinct_leases(obj), 8);
+	json_object_put(obj);
+	request(&d, "GET", "/leases/127.0.0.2/2", 200, &r);
+	h_http_response_free(&r);
+	ck_assert_int_eq(h_stat(&d, "errors.evicted"), 0);
+	ck_assert_int_eq(h_stat(&d, "leases_expired"), 0);
+	stop(&d);
+}
+END_TEST
+
+/*
+ * DELETE of a lease a Peer request waits on and of one a Server is
+ * registered on: each receives the "evicted" line and is closed, and
+ * errors.evicted counts both.  The lease can be registered again.
+ */
+START_TEST(test_delete_evicts_sessions)
+{
+	static const char evicted[] = "{\"SourcePort\":0,\"SourceIP\":\"\","
+	    "\"DestPort\":0,\"DestIP\":\"\",\"Error\":\"evicted\"}";
+	struct h_daemon		d;
+	struct h_http_response	r;
+	struct rdv_peer		a, s, absent;
+
+	start(&d, NULL);
+	rdv_peer_init(&a, "127.0.0.2", 1);
+	rdv_peer_init(&s, "127.0.0.3", 2);
+	rdv_peer_init(&absent, "127.0.0.9", 9);
+	rdv_register(&a, &d);
+	rdv_register(&s, &d);
+	rdv_wait_lease(&a, &d);
+	rdv_wait_lease(&s, &d);
+	rdv_request(&a, &d, "Peer", &absent);
+	rdv_request(&s, &d, "Server", NULL);
+	wait_state(&d, "/leases/127.0.0.2/1", "waiting");
+	wait_state(&d, "/leases/127.0.0.3/2", "server");
+
+	request(&d, "DELETE", "/leases/127.0.0.2/1", 204, &r);
+	h_http_response_free(&r);
+	rdv_expect_final(&a, evicted, h_scale_ms(H_TIMEOUT_MS));
+	request(&d, "DELETE", "/leases/127.0.0.3/2", 204, &r);
+	h_http_response_free(&r);
+	rdv_expect_final(&s, evicted, h_scale_ms(H_TIMEOUT_MS));
+
+	ck_assert_int_eq(h_stat(&d, "errors.evicted"), 2);
+	rdv_wait_stat(&d, "tcp_connections", 0);
+	ck_assert_int_eq(h_stat(&d, "waiting"), 0);
+	ck_assert_int_eq(h_stat(&d, "servers"), 0);
+	ck_assert_int_eq(h_stat(&d, "leases"), 0);
+	check_deleted(&d, "/leases/127.0.0.2/1");
+
+	rdv_register(&s, &d);
+	rdv_wait_lease(&s, &d);
+	wait_state(&d, "/leases/127.0.0.3/2", "idle");
+	stop(&d);
+	rdv_peer_close(&a);
+	rdv_peer_close(&s);
+	rdv_peer_close(&absent);
+}
+END_TEST
+
+/* Writes text to a fresh temporary file; its name goes to path. */
+static void
+token_file(char *path, size_t len, const char *text)
+{
+	int	fd;
+
+	snprintf(path, len, "/tmp/cb_admin_token.XXXXXX");
+	ck_assert_int_ne(fd = mkstemp(path), -1);
+	ck_assert_int_eq(write(fd, text, strlen(text)),
+	    (ssize_t)strlen(text));
+	close(fd);
+}
+
+/* A request answered 401, WWW-Authenticate: Bearer, {"error":...}. */
+static void
+check_unauthorized(const struct h_daemon *d, const char *method,
+    const char *path, const char *headers)
+{
+	struct h_http_response	r;
+
+	ck_assert_int_eq(h_http(d, method, path, headers, &r), 0);
+	ck_assert_msg(r.status == 401, "%s %s with %s: status %d", method,
+	    path, headers != NULL ? headers : "no header", r.status);
+	ck_assert_ptr_nonnull(h_http_header(&r, "WWW-Authenticate"));
+	ck_assert_str_eq(h_http_header(&r, "WWW-Authenticate"), "Bearer");
+	ck_assert_str_eq(h_http_header(&r, "Content-Type"), "application/json");
+	ck_assert_str_eq(r.body, "{\"error\":\"unauthorized\"}\n");
+	h_http_response_free(&r);
+}
+
+/* For h_poll_until(): GET /stats with the second token is 200. */
+static int
+token_accepted(void *arg)
+{
+	struct h_http_response	r;
+	int			ok;
+
+	if (h_http(arg, "GET", "/stats", "Authorization: Bearer " TOKEN2
+	    "\r\n", &r) == -1)
+		return (0);
+	ok = r.status == 200;
+	h_http_response_free(&r);
+	return (ok);
+}
+
+/*
+ * -admin_token_file: every path but /healthz needs the bearer token, even
+ * to learn it does not exist; the token is in neither the log nor /stats;
+ * a reload that changes it applies to the next request.
+ */
+START_TEST(test_token)
+{
+	static const char *const paths[] = {
+		"/stats", "/metrics", "/leases", "/leases/127.0.0.2/1",
+		"/nope", "/healthzz",
+	};
+	static const char *const wrong[] = {
+		"Authorization: Bearer wrong\r\n",
+		"Authorization: Bearer " TOKEN "x\r\n",
+		"Authorization: Bearer s3cret\r\n",
+		"Authorization: Bearer S3CRET-TOKEN_0123456789\r\n",
+		"Authorization: Bearer \r\n",
+		"Authorization: Bearer " TOKEN "\"\r\n",
+		"Authorization: Bearer \"" TOKEN "\"\r\n",
+		"Authorization: " TOKEN "\r\n",
+		"Authorization: Basic dXNlcjpwYXNz\r\n",
+		"X-Token: " TOKEN "\r\n",
+	};
+	static const char good[] = "Authorization: Bearer " TOKEN "\r\n";
+	struct h_daemon		d;
+	struct h_http_response	r;
+	FILE			*fp;
+	char			path[64], flag[128];
+	size_t			i, j;
+	int			reloaded;
+
+	token_file(path, sizeof(path), TOKEN "\n");
+	snprintf(flag, sizeof(flag), "-admin_token_file=%s", path);
+	start(&d, flag);
+	unlink(path);	/* read at start; written again for the reload */
+
+	request(&d, "GET", "/healthz", 200, &r);
+	ck_assert_str_eq(r.body, "ok\n");
+	h_http_response_free(&r);
+	request(&d, "HEAD", "/healthz?x=1", 200, &r);
+	h_http_response_free(&r);
+
+	for (i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+		check_unauthorized(&d, "GET", paths[i], NULL);
+		for (j = 0; j < sizeof(wrong) / sizeof(wrong[0]); j++)
+			check_unauthorized(&d, "GET", paths[i], wrong[j]);
+	}
+	check_unauthorized(&d, "DELETE", "/leases/127.0.0.2/1", NULL);
+	check_unauthorized(&d, "POST", "/stats", NULL);
+
+	ck_assert_int_eq(h_http(&d, "GET", "/stats", good, &r), 0);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_ptr_null(strstr(r.body, TOKEN));
+	h_http_response_free(&r);
+	ck_assert_int_eq(h_http(&d, "GET", "/metrics", good, &r), 0);
+	ck_assert_int_eq(r.status, 200);
+	h_http_response_free(&r);
+	ck_assert_int_eq(h_http(&d, "GET", "/leases",
+	    "authorization: bearer  " TOKEN "\r\n", &r), 0);
+	ck_assert_int_eq(r.status, 200);
+	h_http_response_free(&r);
+	ck_assert_int_eq(h_http(&d, "DELETE", "/leases/127.0.0.2/1", good,
+	    &r), 0);
+	ck_assert_int_eq(r.status, 404);
+	h_http_response_free(&r);
+	ck_assert_int_eq(h_http(&d, "GET", "/nope", good, &r), 0);
+	ck_assert_int_eq(r.status, 404);
+	h_http_response_free(&r);
+	ck_assert_int_eq(h_http(&d, "POST", "/stats", good, &r), 0);
+	ck_assert_int_eq(r.status, 405);
+	h_http_response_free(&r);
+
+	/* SIGHUP reads the file again: the new token is in force at once. */
+	ck_assert_ptr_nonnull(fp = fopen(path, "w"));
+	ck_assert_int_ge(fputs(TOKEN2 "\n", fp), 0);
+	ck_assert_int_eq(fclose(fp), 0);
+	ck_assert_int_eq(kill(d.pid, SIGHUP), 0);
+	reloaded = h_poll_until(token_accepted, &d, WAIT_MS);
+	unlink(path);
+	ck_assert_msg(reloaded, "the new token is not accepted after SIGHUP");
+	check_unauthorized(&d, "GET", "/stats", good);
+	request(&d, "GET", "/healthz", 200, &r);
+	h_http_response_free(&r);
+	stop(&d);
+	ck_assert_msg(!h_daemon_log_contains(&d, TOKEN), "token in the log");
+	ck_assert_msg(!h_daemon_log_contains(&d, TOKEN2), "token in the log");
+}
+END_TEST
+
 /* One daemon per test; timeouts stretched under valgrind. */
 static Suite *
 admin_suite(void)
@@ -788,6 +1349,10 @@ admin_suite(void)
 	tcase_add_test(tc, test_big_listing);
 	tcase_add_test(tc, test_client_leaves_midstream);
 	tcase_add_test(tc, test_shutdown_midstream);
+	tcase_add_test(tc, test_metrics);
+	tcase_add_test(tc, test_delete_idle);
+	tcase_add_test(tc, test_delete_evicts_sessions);
+	tcase_add_test(tc, test_token);
 	suite_add_tcase(s, tc);
 	return (s);
 }
