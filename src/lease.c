@@ -8,6 +8,15 @@
  * timer the registry holds.  A lease is 64 bytes and carries no event of
  * its own, which is what keeps a million idle leases cheap.
  *
+ * A registration may also carry the peer's LAN endpoint.  Few leases have
+ * one, and a pointer to a side record would cost every lease 8 bytes, so
+ * the endpoint is stored after the struct, in the same allocation: 6 bytes
+ * for IPv4, which malloc's 16-byte size classes absorb (a 70-byte request
+ * takes the same 80-byte chunk as the bare 64), 18 for IPv6.  A
+ * registration that adds, drops or changes the family of the endpoint
+ * reallocates the lease; nothing outside this file keeps a lease pointer
+ * across calls, and the hash chain and the queue are relinked here.
+ *
  * A queue holds one duration.  When SIGHUP changes lease_timeout, new and
  * refreshed leases go to a queue of the new duration and the old queue
  * drains by itself.
@@ -34,10 +43,14 @@ struct lease {
 	struct lease_key	 key;
 	uint16_t		 udp_port;	/* newest registration's port */
 	uint8_t			 queue;		/* index in reg->queues */
-	uint8_t			 unused;
+	uint8_t			 local_len;	/* bytes in local[] */
 	uint64_t		 created_ms;
 	uint64_t		 expires_ms;
+	unsigned char		 local[];	/* port (host order), then IP */
 };
+
+#define LEASE_LOCAL_V4	(2 + 4)
+#define LEASE_LOCAL_V6	(2 + 16)
 
 TAILQ_HEAD(lease_list, lease);
 
@@ -86,6 +99,9 @@ static void	queue_expire_cb(evutil_socket_t, short, void *);
 static int	queue_expire(struct expiry_queue *, uint64_t, size_t);
 static void	lease_destroy(struct lease_registry *, struct hnode **,
 		    enum lease_event);
+static size_t	local_len(const struct lease_local *);
+static struct lease *local_resize(struct lease *, struct hnode **, size_t);
+static void	local_store(struct lease *, const struct lease_local *);
 
 struct lease_registry *
 lease_registry_new(struct event_base *base, unsigned int ttl_s,
@@ -154,27 +170,46 @@ lease_registry_set_max(struct lease_registry *reg, size_t max)
 	reg->max = max;
 }
 
-/*
- * Records a registration: creates the lease or refreshes it, moving its
- * endpoint to the port the newest datagram came from (a NAT may remap).
- */
+/* Records a registration that carries no LAN endpoint. */
 enum lease_upsert_result
 lease_upsert(struct lease_registry *reg, const struct lease_key *key,
     uint16_t udp_port, uint64_t now_ms)
 {
+	return (lease_upsert_local(reg, key, udp_port, NULL, now_ms));
+}
+
+/*
+ * Records a registration: creates the lease or refreshes it, moving its
+ * endpoint to the port the newest datagram came from (a NAT may remap)
+ * and its LAN endpoint to the one the datagram gave (NULL: none).
+ */
+enum lease_upsert_result
+lease_upsert_local(struct lease_registry *reg, const struct lease_key *key,
+    uint16_t udp_port, const struct lease_local *local, uint64_t now_ms)
+{
 	struct hnode	**link;
-	struct lease	 *l;
+	struct lease	 *l, *nl;
+	size_t		  len = local_len(local);
 
 	if ((link = lease_find(reg, key)) != NULL) {
 		l = (struct lease *)(void *)*link;
-		l->udp_port = udp_port;
 		TAILQ_REMOVE(&reg->queues[l->queue].leases, l, expiry);
+		if (l->local_len != len) {
+			if ((nl = local_resize(l, link, len)) != NULL)
+				l = nl;
+			else	/* Shrink in place, or forget it. */
+				l->local_len = len < l->local_len ?
+				    (uint8_t)len : 0;
+		}
+		if (l->local_len == len)
+			local_store(l, local);
+		l->udp_port = udp_port;
 		queue_append(reg, l, now_ms);
 		return (LEASE_UPSERT_REFRESHED);
 	}
 	if (reg->max != 0 && reg->table.count >= reg->max)
 		return (LEASE_UPSERT_FULL);
-	if ((l = malloc(sizeof(*l))) == NULL)
+	if ((l = malloc(sizeof(*l) + len)) == NULL)
 		return (LEASE_UPSERT_NOMEM);
 	if (ip_count_add(reg, &key->ip) == -1) {
 		free(l);
@@ -182,7 +217,8 @@ lease_upsert(struct lease_registry *reg, const struct lease_key *key,
 	}
 	l->key = *key;
 	l->udp_port = udp_port;
-	l->unused = 0;
+	l->local_len = (uint8_t)len;
+	local_store(l, local);
 	l->created_ms = now_ms;
 	htable_insert(&reg->table, &l->node, lease_hash(reg, key));
 	queue_append(reg, l, now_ms);
@@ -301,6 +337,66 @@ uint64_t
 lease_expires_ms(const struct lease *l)
 {
 	return (l->expires_ms);
+}
+
+/* The lease's LAN endpoint: 1 and *out if it has one, else 0. */
+int
+lease_get_local(const struct lease *l, struct lease_local *out)
+{
+	uint16_t	port;
+
+	if (l->local_len == 0)
+		return (0);
+	memcpy(&port, l->local, sizeof(port));
+	out->port = port;
+	if (l->local_len == LEASE_LOCAL_V6)
+		memcpy(out->ip.bytes, l->local + 2, 16);
+	else {
+		/* cb_ip_parse() gives IPv4 in the mapped form: rebuild it. */
+		memset(out->ip.bytes, 0, 10);
+		out->ip.bytes[10] = out->ip.bytes[11] = 0xff;
+		memcpy(out->ip.bytes + 12, l->local + 2, 4);
+	}
+	return (1);
+}
+
+/* The bytes a LAN endpoint takes after the lease. */
+static size_t
+local_len(const struct lease_local *local)
+{
+	if (local == NULL)
+		return (0);
+	return (cb_ip_is_v4(&local->ip) ? LEASE_LOCAL_V4 : LEASE_LOCAL_V6);
+}
+
+/*
+ * Reallocates a lease, already out of its queue, for len bytes of LAN
+ * endpoint, and relinks its hash chain.  NULL if memory is short; the old
+ * lease is then intact, and keeps its old endpoint.
+ */
+static struct lease *
+local_resize(struct lease *l, struct hnode **link, size_t len)
+{
+	struct lease	*nl;
+
+	if ((nl = realloc(l, sizeof(*l) + len)) == NULL)
+		return (NULL);
+	*link = &nl->node;
+	nl->local_len = (uint8_t)len;
+	return (nl);
+}
+
+/* Writes the LAN endpoint into room of the right size. */
+static void
+local_store(struct lease *l, const struct lease_local *local)
+{
+	if (local == NULL)
+		return;
+	memcpy(l->local, &local->port, sizeof(local->port));
+	if (l->local_len == LEASE_LOCAL_V4)
+		memcpy(l->local + 2, local->ip.bytes + 12, 4);
+	else
+		memcpy(l->local + 2, local->ip.bytes, 16);
 }
 
 static uint64_t

@@ -48,8 +48,17 @@ void		 lease_registry_free(struct lease_registry *);
 void		 lease_registry_set_ttl(struct lease_registry *, unsigned int);
 void		 lease_registry_set_max(struct lease_registry *, size_t);
 
+/* A peer's own address on its LAN, as its registration gave it. */
+struct lease_local {
+	struct cb_ip	 ip;
+	uint16_t	 port;
+};
+
 enum lease_upsert_result lease_upsert(struct lease_registry *,
 		    const struct lease_key *, uint16_t, uint64_t);
+enum lease_upsert_result lease_upsert_local(struct lease_registry *,
+		    const struct lease_key *, uint16_t,
+		    const struct lease_local *, uint64_t);
 struct lease	*lease_lookup(struct lease_registry *,
 		    const struct lease_key *);
 int		 lease_refresh(struct lease_registry *,
@@ -76,5 +85,6 @@ const struct lease_key *lease_key(const struct lease *);
 uint16_t	 lease_udp_port(const struct lease *);
 uint64_t	 lease_created_ms(const struct lease *);
 uint64_t	 lease_expires_ms(const struct lease *);
+int		 lease_get_local(const struct lease *, struct lease_local *);
 
 #endif /* CB_LEASE_H */

@@ -47,7 +47,10 @@ static void	finish(struct match *, struct match_req *,
 		    const struct rdv_response *);
 static void	fail(struct match *, struct match_req *, enum rdv_error);
 static int	endpoint_of(const struct match *, const struct lease_key *,
-		    struct cb_endpoint *);
+		    struct cb_endpoint *, struct lease_local *, int *);
+static int	pair_responses(const struct match *,
+		    const struct lease_key *, const struct lease_key *,
+		    struct rdv_response *, struct rdv_response *);
 static void	became_ready(struct match *, struct match_req *);
 static void	try_pair(struct match *, struct match_req *);
 static void	serve_client(struct match *, struct match_req *);
@@ -147,6 +150,9 @@ match_lease_event(struct match *m, const struct lease *l,
 	struct match_req	*waiter, *server;
 	enum rdv_error		 err;
 
+	/* Teardown: the sessions have gone, or will never be answered. */
+	if (ev == LEASE_FREED)
+		return;
 	waiter = find(&m->waiters, m, key);
 	server = find(&m->servers, m, key);
 	switch (ev) {
@@ -169,7 +175,7 @@ match_lease_event(struct match *m, const struct lease *l,
 			fail(m, server, err);
 		return;
 	case LEASE_FREED:
-		return;
+		break;
 	}
 }
 
@@ -327,9 +333,10 @@ fail(struct match *m, struct match_req *req, enum rdv_error err)
 	finish(m, req, &resp);
 }
 
+/* A lease's public endpoint and, if it has one (*has_local), LAN one. */
 static int
 endpoint_of(const struct match *m, const struct lease_key *key,
-    struct cb_endpoint *ep)
+    struct cb_endpoint *ep, struct lease_local *local, int *has_local)
 {
 	struct lease	*l;
 
@@ -337,6 +344,37 @@ endpoint_of(const struct match *m, const struct lease_key *key,
 		return (-1);
 	ep->ip = key->ip;
 	ep->port = lease_udp_port(l);
+	*has_local = lease_get_local(l, local);
+	return (0);
+}
+
+/*
+ * The two responses of a match between a and b, each with Source its
+ * receiver's own endpoint.  The LAN endpoints go in only when both sides
+ * gave one (contract section 9).  -1 if a lease is missing.
+ */
+static int
+pair_responses(const struct match *m, const struct lease_key *a,
+    const struct lease_key *b, struct rdv_response *ra,
+    struct rdv_response *rb)
+{
+	struct lease_local	la, lb;
+	int			has_a, has_b;
+
+	memset(ra, 0, sizeof(*ra));
+	memset(rb, 0, sizeof(*rb));
+	if (endpoint_of(m, a, &ra->source, &la, &has_a) == -1 ||
+	    endpoint_of(m, b, &ra->dest, &lb, &has_b) == -1)
+		return (-1);
+	rb->source = ra->dest;
+	rb->dest = ra->source;
+	if (has_a && has_b) {
+		ra->has_dest_local = rb->has_dest_local = 1;
+		ra->dest_local.ip = lb.ip;
+		ra->dest_local.port = lb.port;
+		rb->dest_local.ip = la.ip;
+		rb->dest_local.port = la.port;
+	}
 	return (0);
 }
 
@@ -374,13 +412,8 @@ try_pair(struct match *m, struct match_req *a)
 	if (b == NULL || b == a || b->role != MATCH_ROLE_PEER ||
 	    !b->has_lease || !key_equal(&b->target, &a->self))
 		return;
-	memset(&ra, 0, sizeof(ra));
-	if (endpoint_of(m, &a->self, &ra.source) == -1 ||
-	    endpoint_of(m, &b->self, &ra.dest) == -1)
+	if (pair_responses(m, &a->self, &b->self, &ra, &rb) == -1)
 		return;
-	rb = ra;
-	rb.source = ra.dest;
-	rb.dest = ra.source;
 	stats_inc(m->stats, STAT_MATCH_PEER);
 	log_match("peer", &ra);
 	finish(m, a, &ra);
@@ -396,16 +429,11 @@ serve_client(struct match *m, struct match_req *client)
 
 	server = registered_server(m, &client->target);
 	client->server = NULL;
-	memset(&rc, 0, sizeof(rc));
 	if (server == NULL ||
-	    endpoint_of(m, &client->self, &rc.source) == -1 ||
-	    endpoint_of(m, &server->self, &rc.dest) == -1) {
+	    pair_responses(m, &client->self, &server->self, &rc, &rs) == -1) {
 		fail(m, client, RDV_ERR_NO_SUCH_SERVER);
 		return;
 	}
-	rs = rc;
-	rs.source = rc.dest;
-	rs.dest = rc.source;
 	stats_inc(m->stats, STAT_MATCH_CLIENT);
 	log_match("client", &rc);
 	m->cb.notify(server->owner, &rs);

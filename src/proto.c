@@ -1,7 +1,9 @@
 /*
  * The JSON codec for what clients send: a UDP registration
- * {"PeerPort":N} and a TCP request {"ConnectionType":..., "LocalPeerPort":
- * ..., "RemoteIP":..., "RemotePeerPort":...}, decoded into plain structs.
+ * {"PeerPort":N} (with the optional "Ack", "LocalIP" and "LocalPort" of
+ * the contract's section 9) and a TCP request {"ConnectionType":...,
+ * "LocalPeerPort":..., "RemoteIP":..., "RemotePeerPort":...}, decoded into
+ * plain structs.
  *
  * json-c builds the tree; one tokener is reused for every decode.  Its
  * strict mode is not as strict as JSON (and the Go decoder the original
@@ -40,6 +42,9 @@ enum proto_field {
 	FIELD_REMOTE_PEER_PORT,
 	FIELD_LOCAL_PEER_PORT,
 	FIELD_CONNECTION_TYPE,
+	FIELD_ACK,
+	FIELD_LOCAL_IP,
+	FIELD_LOCAL_PORT,
 	FIELD__MAX
 };
 
@@ -59,6 +64,11 @@ static const struct proto_field_desc {
 	    "LocalPeerPort must be an integer from 0 to 2147483647" },
 	[FIELD_CONNECTION_TYPE] = { "ConnectionType",
 	    "missing ConnectionType", "ConnectionType must be a string" },
+	[FIELD_ACK] = { "Ack", NULL, NULL },
+	[FIELD_LOCAL_IP] = { "LocalIP", "missing LocalIP",
+	    "LocalIP must be an IP address literal" },
+	[FIELD_LOCAL_PORT] = { "LocalPort", "missing LocalPort",
+	    "LocalPort must be an integer from 1 to 65535" },
 };
 
 /* ConnectionType values, case-sensitive, and whether they name a peer. */
@@ -90,7 +100,10 @@ static int	 proto_find(struct json_object *, enum proto_field,
 static const char *proto_get_port(struct json_object *, enum proto_field,
 		    uint32_t *);
 static const char *proto_get_type(struct json_object *, enum conn_type *);
-static const char *proto_get_ip(struct json_object *, struct cb_ip *);
+static const char *proto_get_ip(struct json_object *, enum proto_field,
+		    struct cb_ip *);
+static const char *proto_registration_ext(struct json_object *,
+		    struct proto_registration *);
 static const char *proto_request_fields(struct json_object *,
 		    struct proto_request *);
 
@@ -369,21 +382,53 @@ proto_get_type(struct json_object *obj, enum conn_type *out)
 	return ("unknown ConnectionType");
 }
 
-/* Reads RemoteIP, an IPv4 or IPv6 literal. */
+/* Reads RemoteIP or LocalIP, an IPv4 or IPv6 literal. */
 static const char *
-proto_get_ip(struct json_object *obj, struct cb_ip *out)
+proto_get_ip(struct json_object *obj, enum proto_field field,
+    struct cb_ip *out)
 {
 	struct json_object	*v;
 	const char		*s;
 
-	if (!proto_find(obj, FIELD_REMOTE_IP, &v))
-		return (proto_fields[FIELD_REMOTE_IP].missing);
+	if (!proto_find(obj, field, &v))
+		return (proto_fields[field].missing);
 	if (!json_object_is_type(v, json_type_string))
-		return (proto_fields[FIELD_REMOTE_IP].invalid);
+		return (proto_fields[field].invalid);
 	s = json_object_get_string(v);
 	if (strlen(s) != (size_t)json_object_get_string_len(v) ||
 	    cb_ip_parse(out, s) == -1)
-		return (proto_fields[FIELD_REMOTE_IP].invalid);
+		return (proto_fields[field].invalid);
+	return (NULL);
+}
+
+/*
+ * Reads the registration extensions.  "Ack" asks for a reply only when it
+ * is JSON true; any other value is as if it were absent.  LocalIP and
+ * LocalPort come as a pair: either one missing or invalid while the other
+ * is present makes the whole registration invalid (the strict reading).
+ */
+static const char *
+proto_registration_ext(struct json_object *obj,
+    struct proto_registration *reg)
+{
+	struct json_object	*v;
+	const char		*reason;
+	uint32_t		 port;
+
+	reg->ack = proto_find(obj, FIELD_ACK, &v) &&
+	    json_object_is_type(v, json_type_boolean) &&
+	    json_object_get_boolean(v);
+	if (!proto_find(obj, FIELD_LOCAL_IP, &v) &&
+	    !proto_find(obj, FIELD_LOCAL_PORT, &v))
+		return (NULL);
+	if ((reason = proto_get_ip(obj, FIELD_LOCAL_IP,
+	    &reg->local_ip)) != NULL ||
+	    (reason = proto_get_port(obj, FIELD_LOCAL_PORT, &port)) != NULL)
+		return (reason);
+	if (port < 1 || port > 65535)
+		return (proto_fields[FIELD_LOCAL_PORT].invalid);
+	reg->local_port = (uint16_t)port;
+	reg->has_local = 1;
 	return (NULL);
 }
 
@@ -399,7 +444,8 @@ proto_request_fields(struct json_object *obj, struct proto_request *req)
 		return (reason);
 	if (!proto_conns[req->type].has_remote)
 		return (NULL);
-	if ((reason = proto_get_ip(obj, &req->remote_ip)) != NULL ||
+	if ((reason = proto_get_ip(obj, FIELD_REMOTE_IP,
+	    &req->remote_ip)) != NULL ||
 	    (reason = proto_get_port(obj, FIELD_REMOTE_PEER_PORT,
 	    &req->remote_peer_port)) != NULL)
 		return (reason);
@@ -408,7 +454,8 @@ proto_request_fields(struct json_object *obj, struct proto_request *req)
 
 /*
  * Decodes a registration datagram: one object, then only whitespace, with
- * a valid PeerPort.  Returns 0, or -1 if the datagram is to be dropped.
+ * a valid PeerPort and, if it names one, a valid local endpoint.  Returns
+ * 0, or -1 if the datagram is to be dropped.
  */
 int
 proto_decode_registration(struct proto_decoder *dec, const char *buf,
@@ -417,9 +464,12 @@ proto_decode_registration(struct proto_decoder *dec, const char *buf,
 	struct json_object	*obj;
 	const char		*reason;
 
+	memset(reg, 0, sizeof(*reg));
 	if (len > PROTO_UDP_MAX || proto_parse(dec, buf, len, &obj) != NULL)
 		return (-1);
-	reason = proto_get_port(obj, FIELD_PEER_PORT, &reg->peer_port);
+	if ((reason = proto_get_port(obj, FIELD_PEER_PORT,
+	    &reg->peer_port)) == NULL)
+		reason = proto_registration_ext(obj, reg);
 	json_object_put(obj);
 	return (reason == NULL ? 0 : -1);
 }

@@ -23,8 +23,17 @@ enum conn_type {
 	CONN__MAX
 };
 
+/*
+ * A registration.  The extensions (contract section 9) are opt-in: ack is
+ * set only by "Ack": true, has_local only by a valid "LocalIP" and
+ * "LocalPort" pair.
+ */
 struct proto_registration {
 	uint32_t	 peer_port;
+	unsigned int	 ack:1;		/* "Ack": true */
+	unsigned int	 has_local:1;	/* LocalIP and LocalPort given */
+	uint16_t	 local_port;	/* 1..65535 */
+	struct cb_ip	 local_ip;	/* the peer's address on its LAN */
 };
 
 struct proto_request {

@@ -64,6 +64,7 @@ static void	 wbuf_escaped(struct wbuf *, const char *);
 static void	 wbuf_endpoint(struct wbuf *, const char *, const char *,
 		    const struct cb_endpoint *, int);
 static size_t	 wbuf_finish(struct wbuf *);
+static size_t	 wbuf_result(struct wbuf *);
 
 /* The table entry of a kind, or the stand-in if it is out of range. */
 static const struct rdv_error_desc *
@@ -268,7 +269,7 @@ response_format(char *buf, size_t size, const struct rdv_response *resp)
 {
 	struct wbuf	 w = { buf, size, 0, 0 };
 	int		 ok = resp->error == RDV_OK;
-	size_t		 len;
+	char		 ip[CB_IP_STRLEN];
 
 	wbuf_endpoint(&w, "{\"SourcePort\":", ",\"SourceIP\":\"",
 	    &resp->source, ok);
@@ -279,11 +280,49 @@ response_format(char *buf, size_t size, const struct rdv_response *resp)
 		wbuf_escaped(&w, ": ");
 		wbuf_escaped(&w, resp->reason);
 	}
-	wbuf_str(&w, "\"}\n");
-	len = wbuf_finish(&w);
-	if (len >= size) {
-		if (size > 0)
-			buf[0] = '\0';
+	wbuf_str(&w, "\"");
+	if (ok && resp->has_dest_local) {
+		wbuf_str(&w, ",\"DestLocalIP\":\"");
+		wbuf_escaped(&w, cb_ip_format(&resp->dest_local.ip, ip));
+		wbuf_str(&w, "\",\"DestLocalPort\":");
+		wbuf_uint(&w, resp->dest_local.port);
+	}
+	wbuf_str(&w, "}\n");
+	return (wbuf_result(&w));
+}
+
+/*
+ * Writes the acknowledgement of a registration, NUL-terminated and
+ * without a newline.  Returns its length, or 0 if it does not fit.
+ */
+size_t
+response_format_ack(char *buf, size_t size, uint32_t peer_port,
+    const struct cb_endpoint *source, unsigned int lease_timeout)
+{
+	struct wbuf	 w = { buf, size, 0, 0 };
+	char		 ip[CB_IP_STRLEN];
+
+	wbuf_str(&w, "{\"PeerPort\":");
+	wbuf_uint(&w, peer_port);
+	wbuf_str(&w, ",\"SourceIP\":\"");
+	wbuf_escaped(&w, cb_ip_format(&source->ip, ip));
+	wbuf_str(&w, "\",\"SourcePort\":");
+	wbuf_uint(&w, source->port);
+	wbuf_str(&w, ",\"LeaseTimeout\":");
+	wbuf_uint(&w, lease_timeout);
+	wbuf_str(&w, "}");
+	return (wbuf_result(&w));
+}
+
+/* Finishes a whole message: its length, or 0 and "" if it did not fit. */
+static size_t
+wbuf_result(struct wbuf *w)
+{
+	size_t	len = wbuf_finish(w);
+
+	if (len >= w->size) {
+		if (w->size > 0)
+			w->buf[0] = '\0';
 		return (0);
 	}
 	return (len);

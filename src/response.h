@@ -40,7 +40,12 @@ struct rdv_response {
 	struct cb_endpoint dest;	/* the other side's UDP endpoint */
 	enum rdv_error	 error;
 	const char	*reason;	/* RDV_ERR_INVALID_REQUEST only */
+	int		 has_dest_local;	/* both sides gave a LAN endpoint */
+	struct cb_endpoint dest_local;	/* the other side's LAN endpoint */
 };
+
+/* Room for the longest acknowledgement datagram (an IPv6 source). */
+#define ACK_MAX		160
 
 /*
  * rdv_error_stat() is the errors.<kind> counter of a kind, STAT__MAX for
@@ -48,7 +53,11 @@ struct rdv_response {
  * rdv_error_counted() tells apart.
  *
  * response_format() writes the line, '\n' included, and a NUL; it returns
- * the line's length, or 0 if it would not fit.  json_escape_go() escapes a
+ * the line's length, or 0 if it would not fit.  With has_dest_local set,
+ * a successful line gains ,"DestLocalIP":"...","DestLocalPort":N after
+ * Error.  response_format_ack() writes the UDP acknowledgement
+ * {"PeerPort":N,"SourceIP":"...","SourcePort":p,"LeaseTimeout":s}, with no
+ * newline, the same way.  json_escape_go() escapes a
  * string as Go's encoder does, without the quotes, and returns the escaped
  * length as strlcpy(3) does (size or more means truncated).
  */
@@ -57,6 +66,8 @@ enum stat_id	 rdv_error_stat(enum rdv_error);
 int		 rdv_error_counted(enum rdv_error);
 
 size_t		 response_format(char *, size_t, const struct rdv_response *);
+size_t		 response_format_ack(char *, size_t, uint32_t,
+		    const struct cb_endpoint *, unsigned int);
 size_t		 json_escape_go(char *, size_t, const char *);
 
 #endif /* CB_RESPONSE_H */

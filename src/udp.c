@@ -3,9 +3,12 @@
  * are then drained with recvmmsg() in batches, up to a budget per
  * callback so a flood of registrations never starves the TCP side (the
  * socket is level-triggered: what is left is read on the next turn).
- * Each datagram is validated before anything is allocated, and nothing is
- * ever sent back: a client's socket must not receive what it did not ask
- * for.
+ * Each datagram is validated before anything is allocated.  Nothing is
+ * sent back unless the registration asked for it with "Ack": true (the
+ * contract's section 9): a client's socket must not receive what it did
+ * not ask for.  The acknowledgement goes out of the socket the datagram
+ * came in on, only if it is no larger than the request (no amplification)
+ * and within a per-IP rate limit; a full socket buffer drops it.
  */
 #include "autoconf.h"
 
@@ -21,11 +24,16 @@
 #include "lease.h"
 #include "log.h"
 #include "proto.h"
+#include "ratelimit.h"
+#include "response.h"
 #include "udp.h"
 
 #define UDP_BATCH	64		/* datagrams per recvmmsg() */
 #define UDP_BUDGET	16		/* recvmmsg() calls per callback */
 #define UDP_RCVBUF	(4 << 20)	/* ask for room to absorb bursts */
+#define UDP_ACK_RATE	10		/* acknowledgements per second per IP */
+#define UDP_ACK_BURST	20
+#define UDP_ACK_SLOTS	4096		/* IPs the rate limit tracks at once */
 
 /* One byte past the limit shows a datagram was too large. */
 #define UDP_BUFSIZE	(PROTO_UDP_MAX + 1)
@@ -33,6 +41,7 @@
 struct udp_intake {
 	struct daemon_ctx	*ctx;
 	struct proto_decoder	*decoder;
+	struct ratelimit	*ack_limit;
 	int			 count;
 	int			 fds[NET_MAX_SOCKETS];
 	struct event		*events[NET_MAX_SOCKETS];
@@ -44,8 +53,10 @@ struct udp_intake {
 
 static void	udp_read_cb(evutil_socket_t, short, void *);
 static int	udp_read_batch(struct udp_intake *, int, uint64_t);
-static void	udp_handle(struct udp_intake *, const struct mmsghdr *,
+static void	udp_handle(struct udp_intake *, int, const struct mmsghdr *,
 		    const struct sockaddr *, uint64_t);
+static void	udp_ack(struct udp_intake *, int, const struct mmsghdr *,
+		    const struct lease_key *, uint64_t);
 
 struct udp_intake *
 udp_intake_new(struct daemon_ctx *ctx, const struct net_sockets *socks)
@@ -56,7 +67,9 @@ udp_intake_new(struct daemon_ctx *ctx, const struct net_sockets *socks)
 	if ((u = calloc(1, sizeof(*u))) == NULL)
 		return (NULL);
 	u->ctx = ctx;
-	if ((u->decoder = proto_decoder_new()) == NULL)
+	if ((u->decoder = proto_decoder_new()) == NULL ||
+	    (u->ack_limit = ratelimit_new(UDP_ACK_SLOTS, UDP_ACK_RATE,
+	    UDP_ACK_BURST)) == NULL)
 		goto fail;
 	for (i = 0; i < socks->count; i++) {
 		u->fds[i] = socks->fds[i];
@@ -88,6 +101,7 @@ udp_intake_free(struct udp_intake *u)
 			event_free(u->events[i]);
 	}
 	proto_decoder_free(u->decoder);
+	ratelimit_free(u->ack_limit);
 	free(u);
 }
 
@@ -127,19 +141,20 @@ udp_read_batch(struct udp_intake *u, int fd, uint64_t now_ms)
 		return (0);
 	}
 	for (i = 0; i < n; i++)
-		udp_handle(u, &u->msgs[i],
+		udp_handle(u, fd, &u->msgs[i],
 		    (const struct sockaddr *)&u->from[i], now_ms);
 	return (n);
 }
 
 /* Validates one datagram and records its sender's endpoint. */
 static void
-udp_handle(struct udp_intake *u, const struct mmsghdr *m,
+udp_handle(struct udp_intake *u, int fd, const struct mmsghdr *m,
     const struct sockaddr *from, uint64_t now_ms)
 {
 	struct daemon_ctx		*ctx = u->ctx;
 	struct proto_registration	 reg;
 	struct lease_key		 key;
+	struct lease_local		 local;
 
 	stats_inc(&ctx->stats, STAT_UDP_DATAGRAMS);
 	if (m->msg_len > PROTO_UDP_MAX || (m->msg_hdr.msg_flags & MSG_TRUNC) ||
@@ -150,14 +165,52 @@ udp_handle(struct udp_intake *u, const struct mmsghdr *m,
 		return;
 	}
 	key.peer_port = reg.peer_port;
-	switch (lease_upsert(ctx->leases, &key, cb_sockaddr_port(from),
-	    now_ms)) {
+	local.ip = reg.local_ip;
+	local.port = reg.local_port;
+	switch (lease_upsert_local(ctx->leases, &key, cb_sockaddr_port(from),
+	    reg.has_local ? &local : NULL, now_ms)) {
 	case LEASE_UPSERT_CREATED:
 	case LEASE_UPSERT_REFRESHED:
+		if (reg.ack)
+			udp_ack(u, fd, m, &key, now_ms);
 		break;
 	case LEASE_UPSERT_FULL:
 	case LEASE_UPSERT_NOMEM:
 		stats_inc(&ctx->stats, STAT_UDP_OVER_QUOTA);
 		break;
 	}
+}
+
+/*
+ * Answers a registration that asked for it with its public endpoint and
+ * the lease time.  Size comes first, so that requests too small to be
+ * answered spend none of their IP's tokens.
+ */
+static void
+udp_ack(struct udp_intake *u, int fd, const struct mmsghdr *m,
+    const struct lease_key *key, uint64_t now_ms)
+{
+	struct stats		*st = &u->ctx->stats;
+	struct cb_endpoint	 src;
+	char			 buf[ACK_MAX];
+	size_t			 len;
+
+	src.ip = key->ip;
+	src.port = cb_sockaddr_port(m->msg_hdr.msg_name);
+	len = response_format_ack(buf, sizeof(buf), key->peer_port, &src,
+	    u->ctx->conf->lease_timeout);
+	if (len == 0 || len > m->msg_len) {
+		stats_inc(st, STAT_UDP_ACKS_TOO_LARGE);
+		return;
+	}
+	if (!ratelimit_allow(u->ack_limit, &key->ip, now_ms)) {
+		stats_inc(st, STAT_UDP_ACKS_RATE_LIMITED);
+		return;
+	}
+	if (sendto(fd, buf, len, MSG_DONTWAIT, m->msg_hdr.msg_name,
+	    m->msg_hdr.msg_namelen) != (ssize_t)len) {
+		stats_inc(st, STAT_UDP_ACKS_DROPPED);
+		return;
+	}
+	stats_inc(st, STAT_UDP_ACKS);
 }

@@ -238,6 +238,51 @@ START_TEST(test_many_leases_and_scan_across_growth)
 }
 END_TEST
 
+/* A LAN endpoint rides in the lease; refreshes add, change or drop it. */
+START_TEST(test_local_endpoint)
+{
+	struct lease_key	 k = key_of("198.51.100.2", 1), k2;
+	struct lease_local	 v4, v6, out;
+	struct lease		*l;
+	uint32_t		 i;
+
+	ck_assert_int_eq(cb_ip_parse(&v4.ip, "10.0.0.2"), 0);
+	v4.port = 4000;
+	ck_assert_int_eq(cb_ip_parse(&v6.ip, "fd00::2"), 0);
+	v6.port = 6000;
+	ck_assert_int_eq(lease_upsert_local(reg, &k, 1, &v4, 0),
+	    LEASE_UPSERT_CREATED);
+	/* Neighbours in the table, so relinking a chain is exercised. */
+	for (i = 2; i < 3000; i++) {
+		k2 = key_of("198.51.100.2", i);
+		lease_upsert_local(reg, &k2, 1, i % 2 ? &v6 : NULL, 0);
+	}
+	ck_assert(lease_get_local(lease_lookup(reg, &k), &out));
+	ck_assert(cb_ip_equal(&out.ip, &v4.ip));
+	ck_assert_uint_eq(out.port, 4000);
+	ck_assert_int_eq(lease_upsert_local(reg, &k, 2, &v6, 10),
+	    LEASE_UPSERT_REFRESHED);
+	l = lease_lookup(reg, &k);
+	ck_assert(lease_get_local(l, &out));
+	ck_assert(cb_ip_equal(&out.ip, &v6.ip));
+	ck_assert_uint_eq(out.port, 6000);
+	ck_assert_uint_eq(lease_udp_port(l), 2);
+	ck_assert_int_eq(lease_upsert(reg, &k, 3, 20), LEASE_UPSERT_REFRESHED);
+	ck_assert(!lease_get_local(lease_lookup(reg, &k), &out));
+	for (i = 2; i < 3000; i++) {
+		k2 = key_of("198.51.100.2", i);
+		l = lease_lookup(reg, &k2);
+		ck_assert_ptr_nonnull(l);
+		ck_assert_int_eq(lease_get_local(l, &out), i % 2);
+		lease_upsert_local(reg, &k2, 1, i % 2 ? &v4 : &v6, 30);
+	}
+	ck_assert_uint_eq(lease_count(reg), 2999);
+	/* Expiry still finds every lease where it was moved to. */
+	ck_assert_int_eq(lease_expire_due(reg, 200000), 2999);
+	ck_assert_uint_eq(lease_count(reg), 0);
+}
+END_TEST
+
 START_TEST(test_timer_expires_lease)
 {
 	struct lease_key	k = key_of("10.3.0.1", 1);
@@ -282,6 +327,7 @@ lease_suite(void)
 	tcase_add_test(tc, test_max_leases);
 	tcase_add_test(tc, test_many_leases_and_scan_across_growth);
 	tcase_add_test(tc, test_timer_expires_lease);
+	tcase_add_test(tc, test_local_endpoint);
 	tcase_add_test(tc, test_free_tells_observer);
 	suite_add_tcase(s, tc);
 	return (s);

@@ -326,6 +326,68 @@ padded_registration(size_t n, int leading)
 	return (buf);
 }
 
+/* Section 9: "Ack" only as JSON true; LocalIP and LocalPort as a pair. */
+START_TEST(test_registration_extensions)
+{
+	static const struct {
+		const char	*in;
+		int		 rv, ack, local;
+		const char	*ip;
+		unsigned int	 port;
+	} cases[] = {
+		{ "{\"PeerPort\":1}", 0, 0, 0, NULL, 0 },
+		{ "{\"PeerPort\":1,\"Ack\":true}", 0, 1, 0, NULL, 0 },
+		{ "{\"PeerPort\":1,\"ack\":true}", 0, 1, 0, NULL, 0 },
+		{ "{\"PeerPort\":1,\"Ack\":false}", 0, 0, 0, NULL, 0 },
+		{ "{\"PeerPort\":1,\"Ack\":\"true\"}", 0, 0, 0, NULL, 0 },
+		{ "{\"PeerPort\":1,\"Ack\":1}", 0, 0, 0, NULL, 0 },
+		{ "{\"PeerPort\":1,\"LocalIP\":\"10.0.0.2\",\"LocalPort\":1}",
+		    0, 0, 1, "10.0.0.2", 1 },
+		{ "{\"PeerPort\":1,\"localip\":\"fd00::2\","
+		    "\"LOCALPORT\":65535,\"Ack\":true}", 0, 1, 1, "fd00::2",
+		    65535 },
+		{ "{\"PeerPort\":1,\"LocalIP\":\"::ffff:10.0.0.2\","
+		    "\"LocalPort\":7}", 0, 0, 1, "10.0.0.2", 7 },
+		{ "{\"PeerPort\":1,\"LocalIP\":\"10.0.0.2\"}", -1, 0, 0,
+		    NULL, 0 },
+		{ "{\"PeerPort\":1,\"LocalPort\":5}", -1, 0, 0, NULL, 0 },
+		{ "{\"PeerPort\":1,\"LocalIP\":\"10.0.0.2\",\"LocalPort\":0}",
+		    -1, 0, 0, NULL, 0 },
+		{ "{\"PeerPort\":1,\"LocalIP\":\"10.0.0.2\","
+		    "\"LocalPort\":65536}", -1, 0, 0, NULL, 0 },
+		{ "{\"PeerPort\":1,\"LocalIP\":\"10.0.0.2\","
+		    "\"LocalPort\":5.0}", -1, 0, 0, NULL, 0 },
+		{ "{\"PeerPort\":1,\"LocalIP\":5,\"LocalPort\":5}", -1, 0, 0,
+		    NULL, 0 },
+		{ "{\"PeerPort\":1,\"LocalIP\":\"lan.host\","
+		    "\"LocalPort\":5}", -1, 0, 0, NULL, 0 },
+		{ "{\"PeerPort\":1,\"LocalIP\":null,\"LocalPort\":5}", -1, 0,
+		    0, NULL, 0 },
+	};
+	struct proto_decoder		*dec = proto_decoder_new();
+	struct proto_registration	 reg;
+	struct cb_ip			 ip;
+	size_t				 i;
+
+	ck_assert_ptr_nonnull(dec);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		ck_assert_msg(proto_decode_registration(dec, cases[i].in,
+		    strlen(cases[i].in), &reg) == cases[i].rv, "case %zu", i);
+		if (cases[i].rv != 0)
+			continue;
+		ck_assert_uint_eq(reg.peer_port, 1);
+		ck_assert_int_eq(reg.ack, cases[i].ack);
+		ck_assert_int_eq(reg.has_local, cases[i].local);
+		if (!cases[i].local)
+			continue;
+		ck_assert_int_eq(cb_ip_parse(&ip, cases[i].ip), 0);
+		ck_assert(cb_ip_equal(&ip, &reg.local_ip));
+		ck_assert_uint_eq(reg.local_port, cases[i].port);
+	}
+	proto_decoder_free(dec);
+}
+END_TEST
+
 START_TEST(test_registration_size_limit)
 {
 	struct proto_decoder		*dec = proto_decoder_new();
@@ -481,6 +543,7 @@ proto_suite(void)
 	tcase_add_loop_test(tc_reg, test_registration_cases, 0,
 	    (int)(sizeof(reg_cases) / sizeof(reg_cases[0])));
 	tcase_add_test(tc_reg, test_registration_size_limit);
+	tcase_add_test(tc_reg, test_registration_extensions);
 	suite_add_tcase(s, tc_reg);
 
 	tcase_add_loop_test(tc_req, test_request_cases, 0,

@@ -41,7 +41,8 @@ assert_line(const struct rdv_response *resp, const char *want)
 START_TEST(test_ipv4)
 {
 	struct rdv_response	resp = { endpoint("198.51.100.2", 40001),
-	    endpoint("203.0.113.2", 40002), RDV_OK, NULL };
+	    endpoint("203.0.113.2", 40002), RDV_OK, NULL, 0,
+	    { { { 0 } }, 0 } };
 
 	assert_line(&resp, "{\"SourcePort\":40001,"
 	    "\"SourceIP\":\"198.51.100.2\",\"DestPort\":40002,"
@@ -52,7 +53,8 @@ END_TEST
 START_TEST(test_ipv6_and_mapped)
 {
 	struct rdv_response	resp = { endpoint("2001:DB8:0:0:0:0:0:1", 1),
-	    endpoint("::ffff:192.0.2.9", 65535), RDV_OK, NULL };
+	    endpoint("::ffff:192.0.2.9", 65535), RDV_OK, NULL, 0,
+	    { { { 0 } }, 0 } };
 
 	assert_line(&resp, "{\"SourcePort\":1,\"SourceIP\":\"2001:db8::1\","
 	    "\"DestPort\":65535,\"DestIP\":\"192.0.2.9\",\"Error\":\"\"}\n");
@@ -86,7 +88,8 @@ static const struct {
 START_TEST(test_error_lines)
 {
 	struct rdv_response	resp = { endpoint("198.51.100.2", 40001),
-	    endpoint("2001:db8::2", 40002), errors[_i].error, NULL };
+	    endpoint("2001:db8::2", 40002), errors[_i].error, NULL, 0,
+	    { { { 0 } }, 0 } };
 	const struct stat_desc	*desc;
 	char			 want[RESPONSE_MAX];
 
@@ -142,7 +145,8 @@ END_TEST
 START_TEST(test_buffer_limits)
 {
 	struct rdv_response	resp = { endpoint("1.2.3.4", 5),
-	    endpoint("6.7.8.9", 10), RDV_OK, NULL };
+	    endpoint("6.7.8.9", 10), RDV_OK, NULL, 0,
+	    { { { 0 } }, 0 } };
 	const char		*want = "{\"SourcePort\":5,"
 	    "\"SourceIP\":\"1.2.3.4\",\"DestPort\":10,"
 	    "\"DestIP\":\"6.7.8.9\",\"Error\":\"\"}\n";
@@ -166,7 +170,8 @@ START_TEST(test_longest_line_fits)
 	struct rdv_response	resp = {
 	    endpoint("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", 65535),
 	    endpoint("ffff:ffff:ffff:ffff:ffff:ffff:ffff:fffe", 65535),
-	    RDV_OK, NULL };
+	    RDV_OK, NULL, 0,
+	    { { { 0 } }, 0 } };
 	char			buf[RESPONSE_MAX];
 
 	ck_assert_uint_eq(response_format(buf, sizeof(buf), &resp), 153);
@@ -204,6 +209,48 @@ static const struct {
 	{ "\xe2\x82", "\\ufffd\\ufffd" },
 	{ "\x80x", "\\ufffdx" },
 };
+
+/* Section 9: DestLocal* after Error, on success only. */
+START_TEST(test_dest_local)
+{
+	struct rdv_response	resp = { endpoint("198.51.100.2", 40001),
+	    endpoint("203.0.113.2", 40002), RDV_OK, NULL, 1,
+	    endpoint("192.168.1.7", 5000) };
+
+	assert_line(&resp, "{\"SourcePort\":40001,"
+	    "\"SourceIP\":\"198.51.100.2\",\"DestPort\":40002,"
+	    "\"DestIP\":\"203.0.113.2\",\"Error\":\"\","
+	    "\"DestLocalIP\":\"192.168.1.7\",\"DestLocalPort\":5000}\n");
+	resp.dest_local = endpoint("fd00::7", 1);
+	assert_line(&resp, "{\"SourcePort\":40001,"
+	    "\"SourceIP\":\"198.51.100.2\",\"DestPort\":40002,"
+	    "\"DestIP\":\"203.0.113.2\",\"Error\":\"\","
+	    "\"DestLocalIP\":\"fd00::7\",\"DestLocalPort\":1}\n");
+	resp.error = RDV_ERR_TIMEOUT;
+	assert_line(&resp, "{\"SourcePort\":0,\"SourceIP\":\"\","
+	    "\"DestPort\":0,\"DestIP\":\"\",\"Error\":\"timeout\"}\n");
+}
+END_TEST
+
+START_TEST(test_ack_format)
+{
+	struct cb_endpoint	ep = endpoint("::ffff:198.51.100.2", 40001);
+	char			buf[ACK_MAX];
+	size_t			len;
+
+	len = response_format_ack(buf, sizeof(buf), 7, &ep, 90);
+	ck_assert_str_eq(buf, "{\"PeerPort\":7,\"SourceIP\":"
+	    "\"198.51.100.2\",\"SourcePort\":40001,\"LeaseTimeout\":90}");
+	ck_assert_uint_eq(len, strlen(buf));
+	/* The longest: an IPv6 source, every number at its widest. */
+	ep = endpoint("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", 65535);
+	len = response_format_ack(buf, sizeof(buf), 2147483647, &ep, 86400);
+	ck_assert_uint_eq(len, strlen(buf));
+	ck_assert_uint_le(len, 128);
+	ck_assert_uint_eq(response_format_ack(buf, 20, 7, &ep, 90), 0);
+	ck_assert_str_eq(buf, "");
+}
+END_TEST
 
 START_TEST(test_escape_go)
 {
@@ -250,6 +297,8 @@ response_suite(void)
 	tcase_add_test(tc_line, test_invalid_request_reason);
 	tcase_add_test(tc_line, test_buffer_limits);
 	tcase_add_test(tc_line, test_longest_line_fits);
+	tcase_add_test(tc_line, test_dest_local);
+	tcase_add_test(tc_line, test_ack_format);
 	suite_add_tcase(s, tc_line);
 
 	tcase_add_loop_test(tc_esc, test_escape_go, 0,
