@@ -255,12 +255,22 @@ static void
 accept_cb(struct evconnlistener *lev, evutil_socket_t fd,
     struct sockaddr *sa, int salen, void *arg)
 {
-	struct tcp_server	*srv = arg;
+	(void)lev;
+	(void)salen;
+	tcp_server_adopt(arg, fd, sa);
+}
+
+/*
+ * Starts a session on a connected socket whose peer is sa: the accept
+ * path, and the way fuzzers feed the session state machine.
+ */
+void
+tcp_server_adopt(struct tcp_server *srv, evutil_socket_t fd,
+    const struct sockaddr *sa)
+{
 	struct event_base	*base = srv->ctx->base;
 	struct session		*s;
 
-	(void)lev;
-	(void)salen;
 	stats_inc(&srv->ctx->stats, STAT_TCP_ACCEPTED);
 	if ((s = calloc(1, sizeof(*s))) == NULL ||
 	    cb_ip_from_sockaddr(&s->ip, sa) == -1 ||

@@ -7,6 +7,8 @@
 
 #include <stddef.h>
 
+#include <event2/util.h>
+
 #include "net.h"
 
 struct daemon_ctx;
@@ -17,6 +19,8 @@ struct tcp_server *tcp_server_new(struct daemon_ctx *,
 void		 tcp_server_free(struct tcp_server *);
 void		 tcp_server_shutdown(struct tcp_server *, void (*)(void *),
 		    void *);
+void		 tcp_server_adopt(struct tcp_server *, evutil_socket_t,
+		    const struct sockaddr *);
 void		 tcp_server_set_udp_grace(struct tcp_server *, unsigned int);
 size_t		 tcp_server_connections(const struct tcp_server *);
 const struct match_callbacks *tcp_server_match_callbacks(void);

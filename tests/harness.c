@@ -680,14 +680,14 @@ h_daemon_try(struct h_daemon *d, const char *const *args)
 }
 
 /*
- * Forks and runs [wrapper...] $CB_BINARY -port=P -admin=127.0.0.1:A
- * args..., its output going to the log.
+ * Forks and runs [wrapper...] $CB_BINARY -config= -port=P
+ * -admin=127.0.0.1:A args..., its output going to the log.
  */
 static pid_t
 h_spawn(const struct h_daemon *d, const char *const *args, int log_fd)
 {
 	const char	*wrapper = getenv("CB_DAEMON_WRAPPER");
-	char		*argv[2 * H_MAX_ARGS + 4], *words = NULL, *w;
+	char		*argv[2 * H_MAX_ARGS + 5], *words = NULL, *w;
 	char		 port_arg[32], admin_arg[48];
 	pid_t		 parent = getpid(), pid;
 	int		 argc = 0;
@@ -701,9 +701,11 @@ h_spawn(const struct h_daemon *d, const char *const *args, int log_fd)
 	snprintf(admin_arg, sizeof(admin_arg), "-admin=127.0.0.1:%d",
 	    d->admin_port);
 	argv[argc++] = getenv("CB_BINARY");
+	/* No installed config file may leak in; a test may name its own. */
+	argv[argc++] = (char *)(uintptr_t)"-config=";
 	argv[argc++] = port_arg;
 	argv[argc++] = admin_arg;
-	while (*args != NULL && argc < 2 * H_MAX_ARGS + 3)
+	while (*args != NULL && argc < 2 * H_MAX_ARGS + 4)
 		argv[argc++] = (char *)(uintptr_t)*args++;
 	argv[argc] = NULL;
 	if ((pid = fork()) == 0)
