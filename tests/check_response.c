@@ -5,6 +5,8 @@
  */
 #include "autoconf.h"
 
+#include <arpa/inet.h>
+
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -282,6 +284,196 @@ START_TEST(test_escape_truncation)
 }
 END_TEST
 
+/*
+ * The formatter as it was before it stopped using stdio (snprintf for the
+ * numbers, inet_ntop for every address, every string escaped), kept as
+ * the reference the new one must match byte for byte.
+ */
+static size_t
+old_format(char *buf, size_t size, const struct rdv_response *resp)
+{
+	char	 src[CB_IP_STRLEN] = "", dst[CB_IP_STRLEN] = "";
+	char	 esrc[128], edst[128], err[512], local[256], eloc[128];
+	char	 text[256];
+	int	 ok = resp->error == RDV_OK, n;
+
+	if (ok) {
+		json_escape_go(esrc, sizeof(esrc), cb_ip_format(
+		    &resp->source.ip, src));
+		json_escape_go(edst, sizeof(edst), cb_ip_format(
+		    &resp->dest.ip, dst));
+	} else
+		esrc[0] = edst[0] = '\0';
+	if (resp->error == RDV_ERR_INVALID_REQUEST && resp->reason != NULL)
+		snprintf(text, sizeof(text), "%s: %s",
+		    rdv_error_text(resp->error), resp->reason);
+	else
+		snprintf(text, sizeof(text), "%s", rdv_error_text(resp->error));
+	json_escape_go(err, sizeof(err), text);
+	local[0] = '\0';
+	if (ok && resp->has_dest_local) {
+		json_escape_go(eloc, sizeof(eloc),
+		    cb_ip_format(&resp->dest_local.ip, src));
+		snprintf(local, sizeof(local),
+		    ",\"DestLocalIP\":\"%s\",\"DestLocalPort\":%u", eloc,
+		    (unsigned int)resp->dest_local.port);
+	}
+	n = snprintf(buf, size, "{\"SourcePort\":%u,\"SourceIP\":\"%s\","
+	    "\"DestPort\":%u,\"DestIP\":\"%s\",\"Error\":\"%s\"%s}\n",
+	    ok ? (unsigned int)resp->source.port : 0, esrc,
+	    ok ? (unsigned int)resp->dest.port : 0, edst, err, local);
+	if (n < 0 || (size_t)n >= size) {
+		if (size > 0)
+			buf[0] = '\0';
+		return (0);
+	}
+	return ((size_t)n);
+}
+
+/* The old acknowledgement formatter, likewise. */
+static size_t
+old_format_ack(char *buf, size_t size, uint32_t peer_port,
+    const struct cb_endpoint *source, unsigned int lease_timeout)
+{
+	char	ip[CB_IP_STRLEN], eip[128];
+	int	n;
+
+	json_escape_go(eip, sizeof(eip), cb_ip_format(&source->ip, ip));
+	n = snprintf(buf, size, "{\"PeerPort\":%u,\"SourceIP\":\"%s\","
+	    "\"SourcePort\":%u,\"LeaseTimeout\":%u}", (unsigned int)peer_port,
+	    eip, (unsigned int)source->port, lease_timeout);
+	if (n < 0 || (size_t)n >= size) {
+		if (size > 0)
+			buf[0] = '\0';
+		return (0);
+	}
+	return ((size_t)n);
+}
+
+/*
+ * A random address: IPv4 (mapped), or IPv6 built from words that are
+ * mostly 0, 0xffff or small, so that runs of zeros, the mapped and
+ * compatible forms and their near misses all turn up.
+ */
+static void
+random_ip(struct cb_ip *ip, unsigned int *seed)
+{
+	static const uint8_t	 v4edge[] = { 0, 1, 9, 10, 99, 100, 199, 200,
+	    249, 250, 255 };
+	int			 i, kind = rand_r(seed) % 4;
+	unsigned int		 w;
+
+	memset(ip, 0, sizeof(*ip));
+	if (kind <= 1) {
+		ip->bytes[10] = ip->bytes[11] = 0xff;
+		for (i = 12; i < 16; i++)
+			ip->bytes[i] = kind == 0 ? (uint8_t)rand_r(seed) :
+			    v4edge[rand_r(seed) % sizeof(v4edge)];
+		return;
+	}
+	for (i = 0; i < 8; i++) {
+		switch (rand_r(seed) % 5) {
+		case 0:
+		case 1:
+			w = 0;
+			break;
+		case 2:
+			w = 0xffff;
+			break;
+		case 3:
+			w = (unsigned int)rand_r(seed) % 16;
+			break;
+		default:
+			w = (unsigned int)rand_r(seed) & 0xffff;
+		}
+		ip->bytes[2 * i] = (uint8_t)(w >> 8);
+		ip->bytes[2 * i + 1] = (uint8_t)w;
+	}
+}
+
+/* A random port, often an edge. */
+static uint16_t
+random_port(unsigned int *seed)
+{
+	static const uint16_t	edge[] = { 0, 1, 9, 10, 99, 100, 999, 1000,
+	    9999, 10000, 65535 };
+
+	if (rand_r(seed) % 2)
+		return (edge[rand_r(seed) % (sizeof(edge) / sizeof(edge[0]))]);
+	return ((uint16_t)rand_r(seed));
+}
+
+/* The new formatter writes what the old one wrote, for any input. */
+START_TEST(test_matches_old_formatter)
+{
+	static const char	*reasons[] = { NULL, "missing LocalPeerPort",
+	    "a \"b\" <c> \xff" };
+	struct rdv_response	 resp;
+	struct cb_endpoint	 ep;
+	char			 a[RESPONSE_MAX], b[RESPONSE_MAX];
+	unsigned int		 seed = 7, lt;
+	uint32_t		 pp;
+	size_t			 la, lb, size;
+	int			 i;
+
+	for (i = 0; i < 50000; i++) {
+		memset(&resp, 0, sizeof(resp));
+		random_ip(&resp.source.ip, &seed);
+		random_ip(&resp.dest.ip, &seed);
+		random_ip(&resp.dest_local.ip, &seed);
+		resp.source.port = random_port(&seed);
+		resp.dest.port = random_port(&seed);
+		resp.dest_local.port = random_port(&seed);
+		resp.has_dest_local = rand_r(&seed) % 2;
+		resp.error = rand_r(&seed) % 4 == 0 ?
+		    (enum rdv_error)(rand_r(&seed) % (RDV_ERR__MAX + 1)) :
+		    RDV_OK;
+		resp.reason = reasons[rand_r(&seed) % 3];
+		/* Mostly room enough, sometimes a buffer cut anywhere. */
+		size = rand_r(&seed) % 8 == 0 ?
+		    (size_t)rand_r(&seed) % 200 : sizeof(a);
+		memset(a, 'X', sizeof(a));
+		memset(b, 'X', sizeof(b));
+		la = response_format(a, size, &resp);
+		lb = old_format(b, size, &resp);
+		ck_assert_uint_eq(la, lb);
+		if (size > 0)
+			ck_assert_str_eq(a, b);
+
+		ep = resp.source;
+		pp = rand_r(&seed) % 3 == 0 ? 2147483647u :
+		    (uint32_t)rand_r(&seed);
+		size = rand_r(&seed) % 8 == 0 ?
+		    (size_t)rand_r(&seed) % 100 : sizeof(a);
+		lt = (unsigned int)rand_r(&seed) % 100000;
+		la = response_format_ack(a, size, pp, &ep, lt);
+		lb = old_format_ack(b, size, pp, &ep, lt);
+		ck_assert_uint_eq(la, lb);
+		if (size > 0)
+			ck_assert_str_eq(a, b);
+	}
+}
+END_TEST
+
+/* Every IPv4 octet value, in every position, against inet_ntop. */
+START_TEST(test_ipv4_octets)
+{
+	struct cb_endpoint	ep;
+	char			a[ACK_MAX], b[ACK_MAX];
+	int			pos, v;
+
+	for (pos = 0; pos < 4; pos++) {
+		for (v = 0; v < 256; v++) {
+			ep = endpoint("10.20.30.40", 5);
+			ep.ip.bytes[12 + pos] = (uint8_t)v;
+			ck_assert_uint_eq(response_format_ack(a, sizeof(a), 1,
+			    &ep, 2), old_format_ack(b, sizeof(b), 1, &ep, 2));
+			ck_assert_str_eq(a, b);
+		}
+	}
+}
+END_TEST
+
 static Suite *
 response_suite(void)
 {
@@ -299,6 +491,8 @@ response_suite(void)
 	tcase_add_test(tc_line, test_longest_line_fits);
 	tcase_add_test(tc_line, test_dest_local);
 	tcase_add_test(tc_line, test_ack_format);
+	tcase_add_test(tc_line, test_matches_old_formatter);
+	tcase_add_test(tc_line, test_ipv4_octets);
 	suite_add_tcase(s, tc_line);
 
 	tcase_add_loop_test(tc_esc, test_escape_go, 0,

@@ -1,0 +1,316 @@
+/*
+ * Strict recognisers for the canonical registration and the canonical TCP
+ * request, in front of json-c.
+ *
+ * Nearly every datagram the daemon takes in is {"PeerPort":N}, or
+ * {"PeerPort":N,"Ack":true} padded with spaces.  json-c spends about
+ * 6 600 instructions on each (a C locale created and freed per call, an
+ * object tree built and freed); this spends about a hundred.  It accepts
+ * only this grammar, where ws is JSON whitespace (space, tab, LF, CR):
+ *
+ *	ws { ws "PeerPort" ws : ws N ws [ , ws "Ack" ws : ws true ws ] } ws
+ *
+ * with the key names in exact case, N a decimal integer without sign,
+ * fraction, exponent or leading zero (except 0 itself), at most
+ * 2147483647, and the whole at most PROTO_UDP_MAX bytes.  Everything else,
+ * however valid, answers "not canonical" and goes to the full decoder.
+ *
+ * Every input accepted here is accepted by the json-c path with the same
+ * result; tests/fuzz/fuzz_fast_registration.c checks that on every input
+ * it is given, and check_proto compares the two on fixed cases.  The
+ * request recogniser further down works the same way.
+ */
+#include "autoconf.h"
+
+#include <string.h>
+
+#include "proto_fast.h"
+
+/* JSON whitespace; anything else (\f, \v, NUL) is not. */
+#define FAST_IS_SPACE(c)	((c) == ' ' || (c) == '\t' || (c) == '\n' || \
+				    (c) == '\r')
+
+static const char	*fast_space(const char *, const char *);
+static int		 fast_end(const char *, const char *);
+static const char	*fast_token(const char *, const char *, const char *,
+			    size_t);
+static const char	*fast_port(const char *, const char *, uint32_t *);
+static const char	*fast_key(const char *, const char *, int *);
+static const char	*fast_type(const char *, const char *,
+			    enum conn_type *);
+static const char	*fast_ip(const char *, const char *, struct cb_ip *);
+static const char	*fast_member(const char *, const char *,
+			    struct proto_request *, unsigned int *);
+
+/* Skips JSON whitespace from p; returns the first other byte (or end). */
+static const char *
+fast_space(const char *p, const char *end)
+{
+	while (p < end && FAST_IS_SPACE(*p))
+		p++;
+	return (p);
+}
+
+/*
+ * Whether only whitespace is left from p.  Acknowledged registrations are
+ * padded with spaces to 128 bytes (the reply may be no larger than the
+ * request), so runs of eight spaces are skipped a word at a time.
+ */
+static int
+fast_end(const char *p, const char *end)
+{
+	static const char	spaces[8] = "        ";
+
+	while (end - p >= 8 && memcmp(p, spaces, 8) == 0)
+		p += 8;
+	return (fast_space(p, end) == end);
+}
+
+/* Matches tok (n bytes) at p; returns the byte after it, or NULL. */
+static const char *
+fast_token(const char *p, const char *end, const char *tok, size_t n)
+{
+	if ((size_t)(end - p) < n || memcmp(p, tok, n) != 0)
+		return (NULL);
+	return (p + n);
+}
+
+/*
+ * Reads the digits of a PeerPort at p: 1 to 10 of them, no leading zero
+ * unless the number is 0, at most PROTO_PEER_PORT_MAX.  Returns the byte
+ * after them, or NULL.  What follows is the caller's to check; a '.',
+ * 'e' or '-' there fails its next token test.
+ */
+static const char *
+fast_port(const char *p, const char *end, uint32_t *out)
+{
+	uint64_t	n = 0;
+	size_t		i;
+
+	for (i = 0; p + i < end && p[i] >= '0' && p[i] <= '9'; i++) {
+		if (i == 10)
+			return (NULL);
+		n = n * 10 + (uint64_t)(p[i] - '0');
+	}
+	if (i == 0 || (i > 1 && p[0] == '0') || n > PROTO_PEER_PORT_MAX)
+		return (NULL);
+	*out = (uint32_t)n;
+	return (p + i);
+}
+
+/*
+ * Recognises a canonical registration; returns 1 and fills reg, or 0 and
+ * leaves reg alone.  The caller falls back to the full decoder on 0.
+ */
+int
+proto_fast_registration(const char *buf, size_t len,
+    struct proto_registration *reg)
+{
+	const char	*p, *end = buf + len;
+	uint32_t	 port;
+	int		 ack = 0;
+
+	if (len > PROTO_UDP_MAX)
+		return (0);
+	p = fast_space(buf, end);
+	if ((p = fast_token(p, end, "{", 1)) == NULL)
+		return (0);
+	p = fast_space(p, end);
+	if ((p = fast_token(p, end, "\"PeerPort\"", 10)) == NULL)
+		return (0);
+	p = fast_space(p, end);
+	if ((p = fast_token(p, end, ":", 1)) == NULL)
+		return (0);
+	p = fast_space(p, end);
+	if ((p = fast_port(p, end, &port)) == NULL)
+		return (0);
+	p = fast_space(p, end);
+	if (p < end && *p == ',') {
+		p = fast_space(p + 1, end);
+		if ((p = fast_token(p, end, "\"Ack\"", 5)) == NULL)
+			return (0);
+		p = fast_space(p, end);
+		if ((p = fast_token(p, end, ":", 1)) == NULL)
+			return (0);
+		p = fast_space(p, end);
+		if ((p = fast_token(p, end, "true", 4)) == NULL)
+			return (0);
+		p = fast_space(p, end);
+		ack = 1;
+	}
+	if ((p = fast_token(p, end, "}", 1)) == NULL || !fast_end(p, end))
+		return (0);
+	memset(reg, 0, sizeof(*reg));
+	reg->peer_port = port;
+	reg->ack = ack;
+	return (1);
+}
+
+/*
+ * The canonical TCP request: an object of the four keys a client sends,
+ * each at most once, in any order, exact case, with plain values:
+ *
+ *	"ConnectionType": "Peer" | "Server" | "Client" | "KeepAlive"
+ *	"LocalPeerPort": N	"RemotePeerPort": N	(N as for PeerPort)
+ *	"RemoteIP": "..."	(hex digits, ':' and '.', an IP literal)
+ *
+ * ConnectionType and LocalPeerPort present; for Peer and Client, RemoteIP
+ * and RemotePeerPort too; for Server and KeepAlive, neither.  No escapes,
+ * no other keys (a "Token" goes to json-c), at most PROTO_REQUEST_MAX
+ * bytes.  tests/fuzz/fuzz_fast_request.c is its differential proof.
+ */
+enum fast_field {
+	FAST_TYPE,
+	FAST_LOCAL_PEER_PORT,
+	FAST_REMOTE_IP,
+	FAST_REMOTE_PEER_PORT
+};
+
+static const struct {
+	const char	*token;		/* the key with its quotes */
+	size_t		 len;
+} fast_keys[] = {
+	[FAST_TYPE] = { "\"ConnectionType\"", 16 },
+	[FAST_LOCAL_PEER_PORT] = { "\"LocalPeerPort\"", 15 },
+	[FAST_REMOTE_IP] = { "\"RemoteIP\"", 10 },
+	[FAST_REMOTE_PEER_PORT] = { "\"RemotePeerPort\"", 16 },
+};
+
+static const struct {
+	const char	*token;		/* the value with its quotes */
+	size_t		 len;
+	enum conn_type	 type;
+} fast_types[] = {
+	{ "\"Peer\"", 6, CONN_PEER },
+	{ "\"Server\"", 8, CONN_SERVER },
+	{ "\"Client\"", 8, CONN_CLIENT },
+	{ "\"KeepAlive\"", 11, CONN_KEEPALIVE },
+};
+
+/* Matches one of the four keys at p; returns the byte after it, or NULL. */
+static const char *
+fast_key(const char *p, const char *end, int *key)
+{
+	const char	*q;
+	size_t		 i;
+
+	for (i = 0; i < sizeof(fast_keys) / sizeof(fast_keys[0]); i++) {
+		if ((q = fast_token(p, end, fast_keys[i].token,
+		    fast_keys[i].len)) != NULL) {
+			*key = (int)i;
+			return (q);
+		}
+	}
+	return (NULL);
+}
+
+/* Matches a ConnectionType value at p; returns the byte after it. */
+static const char *
+fast_type(const char *p, const char *end, enum conn_type *type)
+{
+	const char	*q;
+	size_t		 i;
+
+	for (i = 0; i < sizeof(fast_types) / sizeof(fast_types[0]); i++) {
+		if ((q = fast_token(p, end, fast_types[i].token,
+		    fast_types[i].len)) != NULL) {
+			*type = fast_types[i].type;
+			return (q);
+		}
+	}
+	return (NULL);
+}
+
+/*
+ * Reads a quoted IP literal at p: only hex digits, ':' and '.', so the
+ * JSON string is its own text, which cb_ip_parse() then checks exactly as
+ * the json-c path does.  Returns the byte after the closing quote.
+ */
+static const char *
+fast_ip(const char *p, const char *end, struct cb_ip *ip)
+{
+	char	text[CB_IP_STRLEN];
+	size_t	i;
+
+	if (p == end || *p++ != '"')
+		return (NULL);
+	for (i = 0; p + i < end && p[i] != '"'; i++) {
+		if (i == sizeof(text) - 1 ||
+		    !((p[i] >= '0' && p[i] <= '9') ||
+		    (p[i] >= 'a' && p[i] <= 'f') ||
+		    (p[i] >= 'A' && p[i] <= 'F') || p[i] == ':' || p[i] == '.'))
+			return (NULL);
+		text[i] = p[i];
+	}
+	if (p + i == end)
+		return (NULL);
+	text[i] = '\0';
+	if (cb_ip_parse(ip, text) == -1)
+		return (NULL);
+	return (p + i + 1);
+}
+
+/*
+ * Reads one member at p into req, refusing a key already in *seen.
+ * Returns the byte after its value, or NULL.
+ */
+static const char *
+fast_member(const char *p, const char *end, struct proto_request *req,
+    unsigned int *seen)
+{
+	int	key;
+
+	if ((p = fast_key(p, end, &key)) == NULL || (*seen & (1U << key)))
+		return (NULL);
+	*seen |= 1U << key;
+	p = fast_space(p, end);
+	if ((p = fast_token(p, end, ":", 1)) == NULL)
+		return (NULL);
+	p = fast_space(p, end);
+	switch (key) {
+	case FAST_TYPE:
+		return (fast_type(p, end, &req->type));
+	case FAST_LOCAL_PEER_PORT:
+		return (fast_port(p, end, &req->local_peer_port));
+	case FAST_REMOTE_IP:
+		return (fast_ip(p, end, &req->remote_ip));
+	default:
+		return (fast_port(p, end, &req->remote_peer_port));
+	}
+}
+
+/*
+ * Recognises a canonical request; returns 1 and fills req, or 0 (req
+ * then holds rubbish: the caller decodes it again in full).
+ */
+int
+proto_fast_request(const char *buf, size_t len, struct proto_request *req)
+{
+	const char	*p, *end = buf + len;
+	unsigned int	 seen = 0, remote;
+
+	if (len > PROTO_REQUEST_MAX)
+		return (0);
+	memset(req, 0, sizeof(*req));
+	p = fast_space(buf, end);
+	if ((p = fast_token(p, end, "{", 1)) == NULL)
+		return (0);
+	for (;;) {
+		p = fast_space(p, end);
+		if ((p = fast_member(p, end, req, &seen)) == NULL)
+			return (0);
+		p = fast_space(p, end);
+		if (p == end || *p != ',')
+			break;
+		p++;
+	}
+	if ((p = fast_token(p, end, "}", 1)) == NULL || !fast_end(p, end))
+		return (0);
+	remote = (1U << FAST_REMOTE_IP) | (1U << FAST_REMOTE_PEER_PORT);
+	if ((seen & ~remote) != ((1U << FAST_TYPE) |
+	    (1U << FAST_LOCAL_PEER_PORT)))
+		return (0);
+	if (req->type == CONN_PEER || req->type == CONN_CLIENT)
+		return ((seen & remote) == remote);
+	return ((seen & remote) == 0);
+}
