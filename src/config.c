@@ -1,6 +1,7 @@
 /*
- * Run-time configuration: one table of options drives the defaults, the
- * command line, the usage text and (later) the configuration file.
+ * Run-time configuration: one table of options (config_table.c) drives
+ * the defaults, the command line, the usage text and the configuration
+ * file.
  *
  * The command line is read exactly as the Go original's flag package read
  * it: -name=value, -name value, --name=value and --name value; a bool flag
@@ -29,50 +30,9 @@
 #include <event2/util.h>
 
 #include "config.h"
+#include "config_int.h"
 #include "log.h"
 #include "util.h"
-
-#define CONFIG_STR(x)		CONFIG_STR1(x)
-#define CONFIG_STR1(x)		#x
-#define CONFIG_FIELD(conf, off, type) \
-	((type *)(void *)((char *)(conf) + (off)))
-#define CONFIG_CFIELD(conf, off, type) \
-	((const type *)(const void *)((const char *)(conf) + (off)))
-
-/* Longest address text we look at; any IP literal is shorter. */
-#define CONFIG_HOST_MAX		64
-/* Longest path an option takes. */
-#define CONFIG_PATH_MAX		1024
-
-enum config_type {
-	CONFIG_INT,		/* int, decimal in [min, max] */
-	CONFIG_UINT,		/* unsigned int, decimal in [min, max] */
-	CONFIG_BOOL,		/* int, 0 or 1 */
-	CONFIG_IP,		/* IP literal, or empty for every address */
-	CONFIG_ADDRPORT,	/* IPv4:PORT or [IPv6]:PORT, or "off" */
-	CONFIG_LOG_LEVEL,	/* enum log_level */
-	CONFIG_PATH,		/* absolute path, or empty for none */
-	CONFIG_LOG_TARGET,	/* "stderr", "syslog" or an absolute path */
-	CONFIG_USER,		/* a user name the system knows */
-};
-
-/* The option is a command-line action, not a setting (no file key). */
-#define CONFIG_ARGS_ONLY	0x1
-/* A reload cannot change it: it needs a restart. */
-#define CONFIG_RESTART		0x2
-
-struct config_option {
-	const char		*name;
-	enum config_type	 type;
-	long long		 min;		/* numbers and ports */
-	long long		 max;
-	const char		*def;		/* default, as its text */
-	size_t			 off;		/* value, or address text */
-	size_t			 addr_off;	/* address: sockaddr_storage */
-	size_t			 addrlen_off;	/* address: socklen_t */
-	int			 flags;		/* CONFIG_ARGS_ONLY */
-	const char		*help;
-};
 
 struct config_type_info {
 	const char		*usage;		/* type word; "" for bool */
@@ -133,54 +93,6 @@ static const struct config_type_info config_types[] = {
 	[CONFIG_USER] = { "string", 1, 1, config_set_user },
 };
 
-/* Kept sorted by name: the usage lists the options in table order. */
-static const struct config_option config_options[] = {
-	{ "admin", CONFIG_ADDRPORT, 1, 65535, CONFIG_DEFAULT_ADMIN,
-	  offsetof(struct config, admin), offsetof(struct config, admin_addr),
-	  offsetof(struct config, admin_addrlen), CONFIG_RESTART,
-	  "Admin HTTP address (ADDR:PORT), or \"off\"" },
-	{ "admin_token_file", CONFIG_PATH, 0, 0, "",
-	  offsetof(struct config, admin_token_file), 0, 0, 0,
-	  "File holding the admin API bearer token (empty: no token)" },
-	{ "bind", CONFIG_IP, 0, 0, "",
-	  offsetof(struct config, bind), offsetof(struct config, bind_addr),
-	  offsetof(struct config, bind_addrlen), CONFIG_RESTART,
-	  "IP address to listen on (empty: every address, IPv4 and IPv6)" },
-	{ "config", CONFIG_PATH, 0, 0, CONFIG_DEFAULT_FILE,
-	  offsetof(struct config, config_file), 0, 0, CONFIG_ARGS_ONLY,
-	  "Configuration file (empty: none; a missing default is ignored)" },
-	{ "daemon", CONFIG_BOOL, 0, 0, "false",
-	  offsetof(struct config, daemonize), 0, 0, CONFIG_RESTART,
-	  "Detach from the terminal and run in the background" },
-	{ "lease_timeout", CONFIG_UINT, 1, 86400,
-	  CONFIG_STR(CONFIG_DEFAULT_LEASE_TIMEOUT),
-	  offsetof(struct config, lease_timeout), 0, 0, 0,
-	  "PeerPort lease timeout in seconds" },
-	{ "log", CONFIG_LOG_TARGET, 0, 0, "stderr",
-	  offsetof(struct config, log), 0, 0, 0,
-	  "Log to stderr, syslog or a file (an absolute path)" },
-	{ "log_level", CONFIG_LOG_LEVEL, 0, 0, "info",
-	  offsetof(struct config, log_level), 0, 0, 0,
-	  "Log level: debug, info, warn or error" },
-	{ "pidfile", CONFIG_PATH, 0, 0, "",
-	  offsetof(struct config, pidfile), 0, 0, CONFIG_RESTART,
-	  "Write the process id to this file (an absolute path)" },
-	{ "port", CONFIG_INT, 1, 65535, CONFIG_STR(CONFIG_DEFAULT_PORT),
-	  offsetof(struct config, port), 0, 0, CONFIG_RESTART,
-	  "Server UDP/TCP port" },
-	{ "udp_grace", CONFIG_UINT, 1, 86400,
-	  CONFIG_STR(CONFIG_DEFAULT_UDP_GRACE),
-	  offsetof(struct config, udp_grace), 0, 0, 0,
-	  "Seconds a request waits for its UDP registration" },
-	{ "user", CONFIG_USER, 0, 0, "",
-	  offsetof(struct config, user), 0, 0, CONFIG_RESTART,
-	  "Drop privileges to this user after binding" },
-	{ "version", CONFIG_BOOL, 0, 0, "false",
-	  offsetof(struct config, print_version), 0, 0, CONFIG_ARGS_ONLY,
-	  "Print the version and exit" },
-};
-
-#define CONFIG_NOPTIONS	(sizeof(config_options) / sizeof(*config_options))
 
 /* The spellings Go's strconv.ParseBool accepts. */
 static const struct {

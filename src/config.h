@@ -16,6 +16,8 @@
 #define CONFIG_DEFAULT_LEASE_TIMEOUT	90
 #define CONFIG_DEFAULT_UDP_GRACE	10
 #define CONFIG_DEFAULT_ADMIN		"127.0.0.1:6970"
+#define CONFIG_DEFAULT_MAX_LEASES	1000000
+#define CONFIG_DEFAULT_MAX_LEASES_PER_IP 4096
 #define CONFIG_DEFAULT_FILE	SYSCONFDIR "/containment_breach.conf"
 #define CONFIG_TOKEN_MAX	4096	/* bytes read from the token file */
 
@@ -38,6 +40,11 @@ struct config {
 	char		*pidfile;	/* NULL: none */
 	char		*user;		/* drop to this user; NULL: stay */
 	char		*config_file;	/* -config; NULL: read no file */
+	unsigned int	 max_connections; /* 0: from RLIMIT_NOFILE */
+	unsigned int	 max_leases;	/* 0: no limit */
+	unsigned int	 max_leases_per_ip; /* 0: no limit */
+	unsigned int	 rate_limit_udp; /* registrations/s per IP; 0: off */
+	unsigned int	 rate_limit_tcp; /* connections/s per IP; 0: off */
 	int		 print_version;	/* -version: print it and exit */
 	unsigned int	 args_given;	/* options set on the command line */
 };

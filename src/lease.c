@@ -17,6 +17,17 @@
  * reallocates the lease; nothing outside this file keeps a lease pointer
  * across calls, and the hash chain and the queue are relinked here.
  *
+ * A lease created with an anti-hijack token (contract section 9) keeps a
+ * 64-bit SipHash of it, keyed with a random key of the registry's own, in
+ * the same tail, before the LAN endpoint: 8 bytes that malloc's size
+ * classes absorb as well (72 bytes take the 80-byte chunk), and nothing
+ * at all for the leases without one.  The token is fixed at creation, so
+ * it never moves; only the LAN endpoint after it is resized.  The hash is
+ * keyed so that it is a secret function: nobody can compute it offline,
+ * so the only way to match a stored hash without the token is to guess
+ * online, one datagram per 2^-64 chance, and a hash seen in a core dump
+ * is useless after a restart.  The token bytes themselves are never kept.
+ *
  * A queue holds one duration.  When SIGHUP changes lease_timeout, new and
  * refreshed leases go to a queue of the new duration and the old queue
  * drains by itself.
@@ -43,14 +54,18 @@ struct lease {
 	struct lease_key	 key;
 	uint16_t		 udp_port;	/* newest registration's port */
 	uint8_t			 queue;		/* index in reg->queues */
-	uint8_t			 local_len;	/* bytes in local[] */
+	uint8_t			 local_len:5;	/* LAN endpoint bytes in tail */
+	uint8_t			 has_token:1;	/* tail starts with its hash */
 	uint64_t		 created_ms;
 	uint64_t		 expires_ms;
-	unsigned char		 local[];	/* port (host order), then IP */
+	unsigned char		 tail[];	/* token hash, then LAN port
+						   (host order) and IP */
 };
 
 #define LEASE_LOCAL_V4	(2 + 4)
 #define LEASE_LOCAL_V6	(2 + 16)
+#define LEASE_TOKEN_LEN	8
+#define LEASE_TOKEN_OFF(l)	((l)->has_token ? LEASE_TOKEN_LEN : 0)
 
 TAILQ_HEAD(lease_list, lease);
 
@@ -73,8 +88,10 @@ struct lease_registry {
 	struct htable		 table;		/* struct lease by key */
 	struct htable		 ips;		/* struct ip_count by IP */
 	struct siphash_key	 hash_key;
+	struct siphash_key	 token_key;	/* for token hashes only */
 	unsigned int		 ttl_s;
 	size_t			 max;		/* 0: no limit */
+	size_t			 max_per_ip;	/* 0: no limit */
 	struct expiry_queue	 queues[LEASE_QUEUES];
 	lease_observer		 observer;
 	void			*observer_arg;
@@ -117,6 +134,7 @@ lease_registry_new(struct event_base *base, unsigned int ttl_s,
 	reg->observer = observer;
 	reg->observer_arg = arg;
 	siphash_key_random(&reg->hash_key);
+	siphash_key_random(&reg->token_key);
 	if (htable_init(&reg->table, 1024, lease_node_hash, reg) == -1 ||
 	    htable_init(&reg->ips, 64, ip_node_hash, reg) == -1)
 		goto fail;
@@ -164,10 +182,40 @@ lease_registry_set_ttl(struct lease_registry *reg, unsigned int ttl_s)
 	reg->ttl_s = ttl_s;
 }
 
+/* Sets the most leases held, and for one IP; 0 is no limit. */
 void
 lease_registry_set_max(struct lease_registry *reg, size_t max)
 {
 	reg->max = max;
+}
+
+void
+lease_registry_set_max_per_ip(struct lease_registry *reg, size_t max)
+{
+	reg->max_per_ip = max;
+}
+
+/* Hashes a token as leases keep it. */
+void
+lease_token_make(const struct lease_registry *reg, const char *token,
+    size_t len, struct lease_token *out)
+{
+	out->hash = siphash24(&reg->token_key, token, len);
+	out->set = 1;
+}
+
+/* Whether a token may act on the lease: it has none, or this one. */
+int
+lease_token_matches(const struct lease *l, const struct lease_token *token)
+{
+	uint64_t	hash;
+
+	if (!l->has_token)
+		return (1);
+	if (token == NULL || !token->set)
+		return (0);
+	memcpy(&hash, l->tail, sizeof(hash));
+	return (hash == token->hash);
 }
 
 /* Records a registration that carries no LAN endpoint. */
@@ -178,21 +226,34 @@ lease_upsert(struct lease_registry *reg, const struct lease_key *key,
 	return (lease_upsert_local(reg, key, udp_port, NULL, now_ms));
 }
 
-/*
- * Records a registration: creates the lease or refreshes it, moving its
- * endpoint to the port the newest datagram came from (a NAT may remap)
- * and its LAN endpoint to the one the datagram gave (NULL: none).
- */
+/* Records a registration that carries no token. */
 enum lease_upsert_result
 lease_upsert_local(struct lease_registry *reg, const struct lease_key *key,
     uint16_t udp_port, const struct lease_local *local, uint64_t now_ms)
 {
+	return (lease_upsert_token(reg, key, udp_port, local, NULL, now_ms));
+}
+
+/*
+ * Records a registration: creates the lease or refreshes it, moving its
+ * endpoint to the port the newest datagram came from (a NAT may remap)
+ * and its LAN endpoint to the one the datagram gave (NULL: none).  A
+ * lease made with a token moves only for the same token; the token of a
+ * registration refreshing a lease made without one is ignored.
+ */
+enum lease_upsert_result
+lease_upsert_token(struct lease_registry *reg, const struct lease_key *key,
+    uint16_t udp_port, const struct lease_local *local,
+    const struct lease_token *token, uint64_t now_ms)
+{
 	struct hnode	**link;
 	struct lease	 *l, *nl;
-	size_t		  len = local_len(local);
+	size_t		  len = local_len(local), tlen;
 
 	if ((link = lease_find(reg, key)) != NULL) {
 		l = (struct lease *)(void *)*link;
+		if (!lease_token_matches(l, token))
+			return (LEASE_UPSERT_TOKEN_MISMATCH);
 		TAILQ_REMOVE(&reg->queues[l->queue].leases, l, expiry);
 		if (l->local_len != len) {
 			if ((nl = local_resize(l, link, len)) != NULL)
@@ -207,9 +268,12 @@ lease_upsert_local(struct lease_registry *reg, const struct lease_key *key,
 		queue_append(reg, l, now_ms);
 		return (LEASE_UPSERT_REFRESHED);
 	}
-	if (reg->max != 0 && reg->table.count >= reg->max)
+	if ((reg->max != 0 && reg->table.count >= reg->max) ||
+	    (reg->max_per_ip != 0 &&
+	    lease_count_ip(reg, &key->ip) >= reg->max_per_ip))
 		return (LEASE_UPSERT_FULL);
-	if ((l = malloc(sizeof(*l) + len)) == NULL)
+	tlen = token != NULL && token->set ? LEASE_TOKEN_LEN : 0;
+	if ((l = malloc(sizeof(*l) + tlen + len)) == NULL)
 		return (LEASE_UPSERT_NOMEM);
 	if (ip_count_add(reg, &key->ip) == -1) {
 		free(l);
@@ -217,6 +281,9 @@ lease_upsert_local(struct lease_registry *reg, const struct lease_key *key,
 	}
 	l->key = *key;
 	l->udp_port = udp_port;
+	l->has_token = tlen != 0;
+	if (tlen != 0)
+		memcpy(l->tail, &token->hash, LEASE_TOKEN_LEN);
 	l->local_len = (uint8_t)len;
 	local_store(l, local);
 	l->created_ms = now_ms;
@@ -347,15 +414,16 @@ lease_get_local(const struct lease *l, struct lease_local *out)
 
 	if (l->local_len == 0)
 		return (0);
-	memcpy(&port, l->local, sizeof(port));
+	memcpy(&port, l->tail + LEASE_TOKEN_OFF(l), sizeof(port));
 	out->port = port;
 	if (l->local_len == LEASE_LOCAL_V6)
-		memcpy(out->ip.bytes, l->local + 2, 16);
+		memcpy(out->ip.bytes, l->tail + LEASE_TOKEN_OFF(l) + 2, 16);
 	else {
 		/* cb_ip_parse() gives IPv4 in the mapped form: rebuild it. */
 		memset(out->ip.bytes, 0, 10);
 		out->ip.bytes[10] = out->ip.bytes[11] = 0xff;
-		memcpy(out->ip.bytes + 12, l->local + 2, 4);
+		memcpy(out->ip.bytes + 12, l->tail + LEASE_TOKEN_OFF(l) + 2,
+		    4);
 	}
 	return (1);
 }
@@ -379,7 +447,7 @@ local_resize(struct lease *l, struct hnode **link, size_t len)
 {
 	struct lease	*nl;
 
-	if ((nl = realloc(l, sizeof(*l) + len)) == NULL)
+	if ((nl = realloc(l, sizeof(*l) + LEASE_TOKEN_OFF(l) + len)) == NULL)
 		return (NULL);
 	*link = &nl->node;
 	nl->local_len = (uint8_t)len;
@@ -390,13 +458,15 @@ local_resize(struct lease *l, struct hnode **link, size_t len)
 static void
 local_store(struct lease *l, const struct lease_local *local)
 {
+	unsigned char	*p = l->tail + LEASE_TOKEN_OFF(l);
+
 	if (local == NULL)
 		return;
-	memcpy(l->local, &local->port, sizeof(local->port));
+	memcpy(p, &local->port, sizeof(local->port));
 	if (l->local_len == LEASE_LOCAL_V4)
-		memcpy(l->local + 2, local->ip.bytes + 12, 4);
+		memcpy(p + 2, local->ip.bytes + 12, 4);
 	else
-		memcpy(l->local + 2, local->ip.bytes, 16);
+		memcpy(p + 2, local->ip.bytes, 16);
 }
 
 static uint64_t

@@ -38,8 +38,18 @@ typedef void	(*lease_observer)(void *, const struct lease *,
 enum lease_upsert_result {
 	LEASE_UPSERT_CREATED,
 	LEASE_UPSERT_REFRESHED,
-	LEASE_UPSERT_FULL,	/* max_leases reached; nothing stored */
+	LEASE_UPSERT_FULL,	/* max_leases or max_leases_per_ip reached */
 	LEASE_UPSERT_NOMEM,
+	LEASE_UPSERT_TOKEN_MISMATCH,	/* the lease has another token */
+};
+
+/*
+ * An anti-hijack token as the registry keeps it: a keyed hash, never the
+ * bytes.  set is 0 when no token was given.
+ */
+struct lease_token {
+	uint64_t	 hash;
+	int		 set;
 };
 
 struct lease_registry *lease_registry_new(struct event_base *,
@@ -47,6 +57,12 @@ struct lease_registry *lease_registry_new(struct event_base *,
 void		 lease_registry_free(struct lease_registry *);
 void		 lease_registry_set_ttl(struct lease_registry *, unsigned int);
 void		 lease_registry_set_max(struct lease_registry *, size_t);
+void		 lease_registry_set_max_per_ip(struct lease_registry *,
+		    size_t);
+void		 lease_token_make(const struct lease_registry *, const char *,
+		    size_t, struct lease_token *);
+int		 lease_token_matches(const struct lease *,
+		    const struct lease_token *);
 
 /* A peer's own address on its LAN, as its registration gave it. */
 struct lease_local {
@@ -59,6 +75,10 @@ enum lease_upsert_result lease_upsert(struct lease_registry *,
 enum lease_upsert_result lease_upsert_local(struct lease_registry *,
 		    const struct lease_key *, uint16_t,
 		    const struct lease_local *, uint64_t);
+enum lease_upsert_result lease_upsert_token(struct lease_registry *,
+		    const struct lease_key *, uint16_t,
+		    const struct lease_local *, const struct lease_token *,
+		    uint64_t);
 struct lease	*lease_lookup(struct lease_registry *,
 		    const struct lease_key *);
 int		 lease_refresh(struct lease_registry *,

@@ -235,6 +235,7 @@ daemon_start(struct daemon_ctx *ctx, struct daemon_sockets *socks)
 		fatalx("cannot start the udp intake");
 	if ((ctx->tcp = tcp_server_new(ctx, &socks->tcp)) == NULL)
 		fatalx("cannot start the tcp listener");
+	daemon_apply_limits(ctx, conf);
 	if (conf->admin_addrlen != 0 && (ctx->admin = admin_new(ctx,
 	    (const struct sockaddr *)&conf->admin_addr,
 	    conf->admin_addrlen)) == NULL)

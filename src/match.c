@@ -12,6 +12,11 @@
  * whichever becomes ready second triggers the pairing.  Client: needs a
  * Server that has its lease; is answered as soon as its own lease exists.
  * Lease expiry or eviction ends every request waiting on that lease.
+ *
+ * A request whose own lease was made with an anti-hijack token must
+ * carry the same token; that is checked once the lease is known, at
+ * submission if it exists, else when it appears, and a request that
+ * fails it ends with "invalid request: token".
  */
 #include "autoconf.h"
 
@@ -46,6 +51,8 @@ static void	unlink_req(struct match *, struct match_req *);
 static void	finish(struct match *, struct match_req *,
 		    const struct rdv_response *);
 static void	fail(struct match *, struct match_req *, enum rdv_error);
+static int	token_refused(struct match *, struct match_req *,
+		    const struct lease *);
 static int	endpoint_of(const struct match *, const struct lease_key *,
 		    struct cb_endpoint *, struct lease_local *, int *);
 static int	pair_responses(const struct match *,
@@ -94,12 +101,16 @@ match_free(struct match *m)
 void
 match_submit(struct match *m, struct match_req *req)
 {
-	struct rdv_response	resp;
+	struct rdv_response	 resp;
+	struct lease		*own;
 
 	req->linked = 0;
 	req->server = NULL;
 	TAILQ_INIT(&req->clients);
-	req->has_lease = lease_lookup(m->leases, &req->self) != NULL;
+	own = lease_lookup(m->leases, &req->self);
+	if (own != NULL && token_refused(m, req, own))
+		return;
+	req->has_lease = own != NULL;
 	if (req->role == MATCH_ROLE_CLIENT) {
 		req->server = registered_server(m, &req->target);
 		if (req->server == NULL) {
@@ -157,11 +168,13 @@ match_lease_event(struct match *m, const struct lease *l,
 	server = find(&m->servers, m, key);
 	switch (ev) {
 	case LEASE_CREATED:
-		if (server != NULL && !server->has_lease) {
+		if (server != NULL && !server->has_lease &&
+		    !token_refused(m, server, l)) {
 			m->cb.ready(server->owner);
 			became_ready(m, server);
 		}
-		if (waiter != NULL && !waiter->has_lease) {
+		if (waiter != NULL && !waiter->has_lease &&
+		    !token_refused(m, waiter, l)) {
 			m->cb.ready(waiter->owner);
 			became_ready(m, waiter);
 		}
@@ -331,6 +344,27 @@ fail(struct match *m, struct match_req *req, enum rdv_error err)
 	memset(&resp, 0, sizeof(resp));
 	resp.error = err;
 	finish(m, req, &resp);
+}
+
+/*
+ * Ends req with "invalid request: token" if its own lease l has a token
+ * it does not carry; returns 1 then.  req may or may not be linked.
+ */
+static int
+token_refused(struct match *m, struct match_req *req, const struct lease *l)
+{
+	struct rdv_response	resp;
+
+	if (lease_token_matches(l, &req->token))
+		return (0);
+	memset(&resp, 0, sizeof(resp));
+	resp.error = RDV_ERR_INVALID_REQUEST;
+	resp.reason = "token";
+	if (req->linked)
+		finish(m, req, &resp);
+	else
+		m->cb.finish(req->owner, &resp);
+	return (1);
 }
 
 /* A lease's public endpoint and, if it has one (*has_local), LAN one. */

@@ -27,13 +27,14 @@ enum match_role {
 /*
  * One request the match holds: embedded in its session, linked into the
  * match's tables while it waits or serves.  The session fills self,
- * target, role and owner; the rest is the match's.
+ * target, role, token and owner; the rest is the match's.
  */
 struct match_req {
 	struct hnode		 node;		/* in waiters or servers */
 	struct lease_key	 self;		/* (connection IP, LocalPeerPort) */
 	struct lease_key	 target;	/* Peer and Client only */
 	enum match_role		 role;
+	struct lease_token	 token;		/* must match self's lease's */
 	void			*owner;		/* handed back in callbacks */
 	unsigned int		 linked:1;	/* in a table */
 	unsigned int		 has_lease:1;	/* its own lease exists */

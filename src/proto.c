@@ -1,9 +1,9 @@
 /*
  * The JSON codec for what clients send: a UDP registration
- * {"PeerPort":N} (with the optional "Ack", "LocalIP" and "LocalPort" of
- * the contract's section 9) and a TCP request {"ConnectionType":...,
- * "LocalPeerPort":..., "RemoteIP":..., "RemotePeerPort":...}, decoded into
- * plain structs.
+ * {"PeerPort":N} (with the optional "Ack", "LocalIP", "LocalPort" and
+ * "Token" of the contract's section 9) and a TCP request
+ * {"ConnectionType":..., "LocalPeerPort":..., "RemoteIP":...,
+ * "RemotePeerPort":...} (and "Token"), decoded into plain structs.
  *
  * json-c builds the tree; one tokener is reused for every decode.  Its
  * strict mode is not as strict as JSON (and the Go decoder the original
@@ -27,6 +27,7 @@
 #include <json-c/json.h>
 
 #include "proto.h"
+#include "proto_fast.h"
 
 /*
  * The tokener's depth.  Clients send flat objects; an unknown key's value
@@ -45,6 +46,7 @@ enum proto_field {
 	FIELD_ACK,
 	FIELD_LOCAL_IP,
 	FIELD_LOCAL_PORT,
+	FIELD_TOKEN,
 	FIELD__MAX
 };
 
@@ -69,6 +71,8 @@ static const struct proto_field_desc {
 	    "LocalIP must be an IP address literal" },
 	[FIELD_LOCAL_PORT] = { "LocalPort", "missing LocalPort",
 	    "LocalPort must be an integer from 1 to 65535" },
+	[FIELD_TOKEN] = { "Token", NULL,
+	    "Token must be a string of 16 to 64 bytes" },
 };
 
 /* ConnectionType values, case-sensitive, and whether they name a peer. */
@@ -84,6 +88,7 @@ static const struct proto_conn_desc {
 
 struct proto_decoder {
 	struct json_tokener	*tok;
+	int			 fast;	/* try proto_fast_registration() */
 };
 
 static int	 proto_is_space(char);
@@ -102,6 +107,8 @@ static const char *proto_get_port(struct json_object *, enum proto_field,
 static const char *proto_get_type(struct json_object *, enum conn_type *);
 static const char *proto_get_ip(struct json_object *, enum proto_field,
 		    struct cb_ip *);
+static const char *proto_get_token(struct json_object *, char *,
+		    size_t *);
 static const char *proto_registration_ext(struct json_object *,
 		    struct proto_registration *);
 static const char *proto_request_fields(struct json_object *,
@@ -120,7 +127,15 @@ proto_decoder_new(void)
 		return (NULL);
 	}
 	json_tokener_set_flags(dec->tok, JSON_TOKENER_STRICT);
+	dec->fast = 1;
 	return (dec);
+}
+
+/* Turns the canonical-registration fast path off (0) or on. */
+void
+proto_decoder_set_fast(struct proto_decoder *dec, int on)
+{
+	dec->fast = on != 0;
 }
 
 /* Frees a decoder and its tokener; NULL is allowed. */
@@ -246,10 +261,11 @@ proto_lex(const char *buf, size_t len)
 			n = proto_lex_number(buf + i, len - i);
 		else if (c == 't' || c == 'f' || c == 'n')
 			n = proto_lex_literal(buf + i, len - i);
-		else if (c != '\0' && strchr("{}[]:,", c) != NULL)
-			n = 1;
+		else if (proto_is_space(c) || c == '{' || c == '}' ||
+		    c == '[' || c == ']' || c == ':' || c == ',')
+			n = 1;	/* not strchr(): 20 Ir per padding space */
 		else
-			n = proto_is_space(c) ? 1 : 0;
+			n = 0;
 		if (n == 0)
 			return (-1);
 	}
@@ -402,6 +418,29 @@ proto_get_ip(struct json_object *obj, enum proto_field field,
 }
 
 /*
+ * Reads the optional anti-hijack token: absent leaves *len 0; anything
+ * but a string of PROTO_TOKEN_MIN to PROTO_TOKEN_MAX bytes is an error.
+ */
+static const char *
+proto_get_token(struct json_object *obj, char *token, size_t *len)
+{
+	struct json_object	*v;
+	int			 n;
+
+	*len = 0;
+	if (!proto_find(obj, FIELD_TOKEN, &v))
+		return (NULL);
+	if (!json_object_is_type(v, json_type_string))
+		return (proto_fields[FIELD_TOKEN].invalid);
+	n = json_object_get_string_len(v);
+	if (n < PROTO_TOKEN_MIN || n > PROTO_TOKEN_MAX)
+		return (proto_fields[FIELD_TOKEN].invalid);
+	memcpy(token, json_object_get_string(v), (size_t)n);
+	*len = (size_t)n;
+	return (NULL);
+}
+
+/*
  * Reads the registration extensions.  "Ack" asks for a reply only when it
  * is JSON true; any other value is as if it were absent.  LocalIP and
  * LocalPort come as a pair: either one missing or invalid while the other
@@ -418,6 +457,9 @@ proto_registration_ext(struct json_object *obj,
 	reg->ack = proto_find(obj, FIELD_ACK, &v) &&
 	    json_object_is_type(v, json_type_boolean) &&
 	    json_object_get_boolean(v);
+	if ((reason = proto_get_token(obj, reg->token,
+	    &reg->token_len)) != NULL)
+		return (reason);
 	if (!proto_find(obj, FIELD_LOCAL_IP, &v) &&
 	    !proto_find(obj, FIELD_LOCAL_PORT, &v))
 		return (NULL);
@@ -440,7 +482,9 @@ proto_request_fields(struct json_object *obj, struct proto_request *req)
 
 	if ((reason = proto_get_type(obj, &req->type)) != NULL ||
 	    (reason = proto_get_port(obj, FIELD_LOCAL_PEER_PORT,
-	    &req->local_peer_port)) != NULL)
+	    &req->local_peer_port)) != NULL ||
+	    (reason = proto_get_token(obj, req->token,
+	    &req->token_len)) != NULL)
 		return (reason);
 	if (!proto_conns[req->type].has_remote)
 		return (NULL);
@@ -464,6 +508,9 @@ proto_decode_registration(struct proto_decoder *dec, const char *buf,
 	struct json_object	*obj;
 	const char		*reason;
 
+	/* The canonical form needs no json-c (proto_fast.c). */
+	if (dec->fast && proto_fast_registration(buf, len, reg))
+		return (0);
 	memset(reg, 0, sizeof(*reg));
 	if (len > PROTO_UDP_MAX || proto_parse(dec, buf, len, &obj) != NULL)
 		return (-1);
@@ -484,6 +531,11 @@ proto_decode_request(struct proto_decoder *dec, const char *buf, size_t len,
 {
 	struct json_object	*obj;
 
+	/* The canonical form needs no json-c (proto_fast.c). */
+	if (dec->fast && proto_fast_request(buf, len, req)) {
+		*reason = NULL;
+		return (0);
+	}
 	memset(req, 0, sizeof(*req));
 	if (len > PROTO_REQUEST_MAX) {
 		*reason = "request too large";

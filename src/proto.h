@@ -14,6 +14,8 @@
 #define PROTO_UDP_MAX		512	/* bytes in one registration datagram */
 #define PROTO_REQUEST_MAX	4096	/* bytes in one TCP request object */
 #define PROTO_PEER_PORT_MAX	2147483647
+#define PROTO_TOKEN_MIN		16	/* bytes in an anti-hijack token */
+#define PROTO_TOKEN_MAX		64
 
 enum conn_type {
 	CONN_PEER,
@@ -26,7 +28,7 @@ enum conn_type {
 /*
  * A registration.  The extensions (contract section 9) are opt-in: ack is
  * set only by "Ack": true, has_local only by a valid "LocalIP" and
- * "LocalPort" pair.
+ * "LocalPort" pair, token_len only by a valid "Token" (0: none).
  */
 struct proto_registration {
 	uint32_t	 peer_port;
@@ -34,6 +36,8 @@ struct proto_registration {
 	unsigned int	 has_local:1;	/* LocalIP and LocalPort given */
 	uint16_t	 local_port;	/* 1..65535 */
 	struct cb_ip	 local_ip;	/* the peer's address on its LAN */
+	size_t		 token_len;	/* 0, or 16..64 bytes in token */
+	char		 token[PROTO_TOKEN_MAX];
 };
 
 struct proto_request {
@@ -41,6 +45,8 @@ struct proto_request {
 	uint32_t	 local_peer_port;
 	struct cb_ip	 remote_ip;		/* Peer and Client only */
 	uint32_t	 remote_peer_port;	/* Peer and Client only */
+	size_t		 token_len;		/* 0: no "Token" */
+	char		 token[PROTO_TOKEN_MAX];
 };
 
 /* Holds the json-c tokener that every decode reuses. */

@@ -69,6 +69,14 @@ ratelimit_new(size_t slots, unsigned int rate, unsigned int burst)
 	return (rl);
 }
 
+/* Changes the rate and burst; buckets fuller than the burst are cut. */
+void
+ratelimit_set(struct ratelimit *rl, unsigned int rate, unsigned int burst)
+{
+	rl->rate = rate;
+	rl->cap = burst * MILLI;
+}
+
 void
 ratelimit_free(struct ratelimit *rl)
 {
@@ -111,6 +119,8 @@ ratelimit_allow(struct ratelimit *rl, const struct cb_ip *ip,
 	struct bucket	*b = ratelimit_slot(rl, ip);
 	uint64_t	 add;
 
+	if (b->tokens > rl->cap)
+		b->tokens = rl->cap;
 	if (now_ms > b->last_ms) {
 		add = (now_ms - b->last_ms) * rl->rate;
 		b->tokens = add >= rl->cap - b->tokens ? rl->cap :

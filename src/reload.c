@@ -5,6 +5,11 @@
  *
  *   lease_timeout  for leases created or refreshed from now on;
  *   udp_grace      for requests from now on;
+ *   max_leases, max_leases_per_ip
+ *                  for leases created from now on (none is dropped);
+ *   max_connections, rate_limit_tcp
+ *                  for connections accepted from now on;
+ *   rate_limit_udp for datagrams from now on;
  *   log_level, log the target; a log file is opened again in any case,
  *                  which is what logrotate needs;
  *   admin token    read by the admin API at each request.
@@ -25,6 +30,7 @@
 #include "notify.h"
 #include "reload.h"
 #include "session.h"
+#include "udp.h"
 
 static void	reload_log(const struct config *, struct config *);
 
@@ -54,13 +60,59 @@ daemon_reload(struct daemon_ctx *ctx)
 		    "using udp_grace=%u", fresh.udp_grace);
 	lease_registry_set_ttl(ctx->leases, fresh.lease_timeout);
 	tcp_server_set_udp_grace(ctx->tcp, fresh.udp_grace);
+	daemon_apply_limits(ctx, &fresh);
 	config_free(ctx->conf);
 	*ctx->conf = fresh;
 	log_info("reloaded lease_timeout=%u udp_grace=%u log_level=%s "
-	    "admin_token=%s", fresh.lease_timeout, fresh.udp_grace,
+	    "admin_token=%s max_connections=%zu max_leases=%u "
+	    "max_leases_per_ip=%u rate_limit_udp=%u rate_limit_tcp=%u",
+	    fresh.lease_timeout, fresh.udp_grace,
 	    log_level_name(fresh.log_level),
-	    fresh.admin_token != NULL ? "set" : "none");
+	    fresh.admin_token != NULL ? "set" : "none",
+	    tcp_server_max_connections(ctx->tcp), fresh.max_leases,
+	    fresh.max_leases_per_ip, fresh.rate_limit_udp,
+	    fresh.rate_limit_tcp);
 	notify_ready();
+}
+
+const char *const daemon_limit_names[DAEMON_NLIMITS] = {
+	"max_connections", "max_leases", "max_leases_per_ip",
+	"rate_limit_udp", "rate_limit_tcp",
+};
+
+/*
+ * The value of limit i as it is enforced: max_connections is the one in
+ * force, derived from RLIMIT_NOFILE when configured as 0; 0 elsewhere
+ * means no limit.
+ */
+uint64_t
+daemon_limit(const struct daemon_ctx *ctx, size_t i)
+{
+	const struct config	*conf = ctx->conf;
+
+	switch (i) {
+	case 0:
+		return (tcp_server_max_connections(ctx->tcp));
+	case 1:
+		return (conf->max_leases);
+	case 2:
+		return (conf->max_leases_per_ip);
+	case 3:
+		return (conf->rate_limit_udp);
+	default:
+		return (conf->rate_limit_tcp);
+	}
+}
+
+/* Hands the limits to the modules that enforce them: at start and reload. */
+void
+daemon_apply_limits(struct daemon_ctx *ctx, const struct config *conf)
+{
+	lease_registry_set_max(ctx->leases, conf->max_leases);
+	lease_registry_set_max_per_ip(ctx->leases, conf->max_leases_per_ip);
+	udp_intake_set_rate(ctx->udp, conf->rate_limit_udp);
+	tcp_server_set_limits(ctx->tcp, conf->max_connections,
+	    conf->rate_limit_tcp);
 }
 
 /*

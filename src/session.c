@@ -18,6 +18,12 @@
  *
  * One timer per session serves all four deadlines.  Buffers are created
  * lazily by libevent; an idle waiting session holds no input buffer.
+ *
+ * Two limits guard the door: max_connections (default from
+ * RLIMIT_NOFILE) answers "too many connections" past it, and with
+ * rate_limit_tcp set a source IP opening connections faster than that is
+ * closed at once, before a session exists, without a word: answering
+ * would cost what the limit is there to save.
  */
 #include "autoconf.h"
 
@@ -40,6 +46,7 @@
 #include "log.h"
 #include "match.h"
 #include "proto.h"
+#include "ratelimit.h"
 #include "response.h"
 #include "session.h"
 
@@ -50,6 +57,7 @@
 #define TCP_BACKLOG		4096
 #define TCP_ACCEPT_PAUSE_MS	100	/* after running out of descriptors */
 #define TCP_FD_RESERVE		64	/* kept for admin, logs and sockets */
+#define TCP_RATE_SLOTS		4096	/* IPs rate_limit_tcp tracks at once */
 
 enum session_phase {
 	PHASE_FIRST,
@@ -82,6 +90,8 @@ struct tcp_server {
 	LIST_HEAD(, session)	 sessions;
 	size_t			 count;
 	size_t			 max_connections;
+	struct ratelimit	*rate_limit;	/* rate_limit_tcp */
+	unsigned int		 rate;		/* 0: off */
 	uint64_t		 next_id;
 	const struct timeval	*tv_first;	/* libevent common timeouts */
 	const struct timeval	*tv_grace;
@@ -160,10 +170,12 @@ tcp_server_new(struct daemon_ctx *ctx, const struct net_sockets *socks)
 	srv->tv_linger = event_base_init_common_timeout(ctx->base, &tv);
 	srv->accept_resume = evtimer_new(ctx->base, accept_resume_cb, srv);
 	if (srv->accept_resume == NULL ||
-	    (srv->decoder = proto_decoder_new()) == NULL)
+	    (srv->decoder = proto_decoder_new()) == NULL ||
+	    (srv->rate_limit = ratelimit_new(TCP_RATE_SLOTS, 1, 2)) == NULL)
 		goto fail;
 	srv->accepting = 1;
-	srv->max_connections = default_max_connections();
+	tcp_server_set_limits(srv, ctx->conf->max_connections,
+	    ctx->conf->rate_limit_tcp);
 	for (i = 0; i < socks->count; i++) {
 		srv->listeners[i] = evconnlistener_new(ctx->base, accept_cb,
 		    srv, 0, TCP_BACKLOG, socks->fds[i]);
@@ -197,7 +209,29 @@ tcp_server_free(struct tcp_server *srv)
 	if (srv->accept_resume != NULL)
 		event_free(srv->accept_resume);
 	proto_decoder_free(srv->decoder);
+	ratelimit_free(srv->rate_limit);
 	free(srv);
+}
+
+/*
+ * Sets max_connections (0: derived from RLIMIT_NOFILE) and the new
+ * connections a second per IP (0: no limit).  Connections already open
+ * stay open when the limit falls below their number.
+ */
+void
+tcp_server_set_limits(struct tcp_server *srv, unsigned int max,
+    unsigned int rate)
+{
+	srv->max_connections = max != 0 ? max : default_max_connections();
+	srv->rate = rate;
+	if (rate != 0)
+		ratelimit_set(srv->rate_limit, rate, 2 * rate);
+}
+
+size_t
+tcp_server_max_connections(const struct tcp_server *srv)
+{
+	return (srv == NULL ? 0 : srv->max_connections);
 }
 
 /*
@@ -270,8 +304,15 @@ tcp_server_adopt(struct tcp_server *srv, evutil_socket_t fd,
 {
 	struct event_base	*base = srv->ctx->base;
 	struct session		*s;
+	struct cb_ip		 ip;
 
 	stats_inc(&srv->ctx->stats, STAT_TCP_ACCEPTED);
+	if (srv->rate != 0 && cb_ip_from_sockaddr(&ip, sa) == 0 &&
+	    !ratelimit_allow(srv->rate_limit, &ip, cb_now_ms())) {
+		stats_inc(&srv->ctx->stats, STAT_TCP_RATE_LIMITED);
+		evutil_closesocket(fd);
+		return;
+	}
 	if ((s = calloc(1, sizeof(*s))) == NULL ||
 	    cb_ip_from_sockaddr(&s->ip, sa) == -1 ||
 	    (s->timer = evtimer_new(base, session_timer_cb, s)) == NULL ||
@@ -494,6 +535,10 @@ session_first(struct session *s, const struct proto_request *req)
 	s->req.self.peer_port = req->local_peer_port;
 	s->req.target.ip = req->remote_ip;
 	s->req.target.peer_port = req->remote_peer_port;
+	s->req.token.set = 0;
+	if (req->token_len != 0)
+		lease_token_make(srv->ctx->leases, req->token, req->token_len,
+		    &s->req.token);
 	s->phase = req->type == CONN_SERVER ? PHASE_SERVER : PHASE_WAITING;
 	s->submitted = 1;
 	log_debug("%016" PRIx64 " request type=%s local_peer_port=%u", s->id,

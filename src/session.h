@@ -22,6 +22,9 @@ void		 tcp_server_shutdown(struct tcp_server *, void (*)(void *),
 void		 tcp_server_adopt(struct tcp_server *, evutil_socket_t,
 		    const struct sockaddr *);
 void		 tcp_server_set_udp_grace(struct tcp_server *, unsigned int);
+void		 tcp_server_set_limits(struct tcp_server *, unsigned int,
+		    unsigned int);
+size_t		 tcp_server_max_connections(const struct tcp_server *);
 size_t		 tcp_server_connections(const struct tcp_server *);
 const struct match_callbacks *tcp_server_match_callbacks(void);
 

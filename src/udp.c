@@ -9,6 +9,13 @@
  * not ask for.  The acknowledgement goes out of the socket the datagram
  * came in on, only if it is no larger than the request (no amplification)
  * and within a per-IP rate limit; a full socket buffer drops it.
+ *
+ * The operator's limits apply before anything is stored: with
+ * rate_limit_udp set, each source IP may send that many datagrams a
+ * second (bursts of twice as many), checked before the datagram is even
+ * decoded, and the registry refuses leases beyond max_leases and
+ * max_leases_per_ip and registrations whose token does not match the
+ * lease's.  Each drop is counted.
  */
 #include "autoconf.h"
 
@@ -42,6 +49,8 @@ struct udp_intake {
 	struct daemon_ctx	*ctx;
 	struct proto_decoder	*decoder;
 	struct ratelimit	*ack_limit;
+	struct ratelimit	*reg_limit;	/* rate_limit_udp */
+	unsigned int		 reg_rate;	/* 0: off */
 	int			 count;
 	int			 fds[NET_MAX_SOCKETS];
 	struct event		*events[NET_MAX_SOCKETS];
@@ -69,8 +78,10 @@ udp_intake_new(struct daemon_ctx *ctx, const struct net_sockets *socks)
 	u->ctx = ctx;
 	if ((u->decoder = proto_decoder_new()) == NULL ||
 	    (u->ack_limit = ratelimit_new(UDP_ACK_SLOTS, UDP_ACK_RATE,
-	    UDP_ACK_BURST)) == NULL)
+	    UDP_ACK_BURST)) == NULL ||
+	    (u->reg_limit = ratelimit_new(UDP_ACK_SLOTS, 1, 2)) == NULL)
 		goto fail;
+	udp_intake_set_rate(u, ctx->conf->rate_limit_udp);
 	for (i = 0; i < socks->count; i++) {
 		u->fds[i] = socks->fds[i];
 		if (setsockopt(u->fds[i], SOL_SOCKET, SO_RCVBUF, &size,
@@ -102,7 +113,17 @@ udp_intake_free(struct udp_intake *u)
 	}
 	proto_decoder_free(u->decoder);
 	ratelimit_free(u->ack_limit);
+	ratelimit_free(u->reg_limit);
 	free(u);
+}
+
+/* Registrations a second per source IP, with bursts of twice that; 0: off. */
+void
+udp_intake_set_rate(struct udp_intake *u, unsigned int rate)
+{
+	u->reg_rate = rate;
+	if (rate != 0)
+		ratelimit_set(u->reg_limit, rate, 2 * rate);
 }
 
 static void
@@ -155,10 +176,19 @@ udp_handle(struct udp_intake *u, int fd, const struct mmsghdr *m,
 	struct proto_registration	 reg;
 	struct lease_key		 key;
 	struct lease_local		 local;
+	struct lease_token		 token;
 
 	stats_inc(&ctx->stats, STAT_UDP_DATAGRAMS);
+	if (cb_ip_from_sockaddr(&key.ip, from) == -1) {
+		stats_inc(&ctx->stats, STAT_UDP_INVALID);
+		return;
+	}
+	if (u->reg_rate != 0 &&
+	    !ratelimit_allow(u->reg_limit, &key.ip, now_ms)) {
+		stats_inc(&ctx->stats, STAT_UDP_RATE_LIMITED);
+		return;
+	}
 	if (m->msg_len > PROTO_UDP_MAX || (m->msg_hdr.msg_flags & MSG_TRUNC) ||
-	    cb_ip_from_sockaddr(&key.ip, from) == -1 ||
 	    proto_decode_registration(u->decoder, m->msg_hdr.msg_iov->iov_base,
 	    m->msg_len, &reg) == -1) {
 		stats_inc(&ctx->stats, STAT_UDP_INVALID);
@@ -167,8 +197,11 @@ udp_handle(struct udp_intake *u, int fd, const struct mmsghdr *m,
 	key.peer_port = reg.peer_port;
 	local.ip = reg.local_ip;
 	local.port = reg.local_port;
-	switch (lease_upsert_local(ctx->leases, &key, cb_sockaddr_port(from),
-	    reg.has_local ? &local : NULL, now_ms)) {
+	token.set = 0;
+	if (reg.token_len != 0)
+		lease_token_make(ctx->leases, reg.token, reg.token_len, &token);
+	switch (lease_upsert_token(ctx->leases, &key, cb_sockaddr_port(from),
+	    reg.has_local ? &local : NULL, &token, now_ms)) {
 	case LEASE_UPSERT_CREATED:
 	case LEASE_UPSERT_REFRESHED:
 		if (reg.ack)
@@ -177,6 +210,9 @@ udp_handle(struct udp_intake *u, int fd, const struct mmsghdr *m,
 	case LEASE_UPSERT_FULL:
 	case LEASE_UPSERT_NOMEM:
 		stats_inc(&ctx->stats, STAT_UDP_OVER_QUOTA);
+		break;
+	case LEASE_UPSERT_TOKEN_MISMATCH:
+		stats_inc(&ctx->stats, STAT_UDP_TOKEN_MISMATCH);
 		break;
 	}
 }

@@ -46,12 +46,38 @@ START_TEST(test_registration_padded)
 	ck_assert_int_eq(cbc_sockaddr_from("192.168.1.5", 4000, AF_INET6,
 	    &ss, &len), 0);
 	ck_assert_int_eq(cbc_registration(buf, sizeof(buf), 12,
-	    (struct sockaddr *)&ss), CBC_REG_PAD);
+	    (struct sockaddr *)&ss, NULL), CBC_REG_PAD);
 	ck_assert(strncmp(buf, "{\"PeerPort\":12,\"Ack\":true,\"LocalIP\":"
 	    "\"192.168.1.5\",\"LocalPort\":4000}  ", 67) == 0);
-	ck_assert_int_eq(cbc_registration(buf, sizeof(buf), 1, NULL),
+	ck_assert_int_eq(cbc_registration(buf, sizeof(buf), 1, NULL, NULL),
 	    CBC_REG_PAD);
 	ck_assert(strncmp(buf, "{\"PeerPort\":1,\"Ack\":true} ", 26) == 0);
+}
+END_TEST
+
+/* --token: on the registration and the request, and checked first. */
+START_TEST(test_token)
+{
+	char	buf[256];
+
+	ck_assert_int_eq(cbc_registration(buf, sizeof(buf), 1, NULL,
+	    "0123456789abcdef"), CBC_REG_PAD);
+	ck_assert(strncmp(buf, "{\"PeerPort\":1,\"Ack\":true,\"Token\":"
+	    "\"0123456789abcdef\"} ", 53) == 0);
+	ck_assert_int_gt(cbc_request(buf, sizeof(buf), "Server", 5, NULL, 0,
+	    "0123456789abcdef"), 0);
+	ck_assert_str_eq(buf, "{\"LocalPeerPort\":5,\"ConnectionType\":"
+	    "\"Server\",\"Token\":\"0123456789abcdef\"}\n");
+	ck_assert_int_gt(cbc_request(buf, sizeof(buf), "Peer", 5, "10.0.0.1",
+	    6, NULL), 0);
+	ck_assert_str_eq(buf, "{\"RemoteIP\":\"10.0.0.1\",\"RemotePeerPort\""
+	    ":6,\"LocalPeerPort\":5,\"ConnectionType\":\"Peer\"}\n");
+	ck_assert(cbc_token_valid("0123456789abcdef"));
+	ck_assert(!cbc_token_valid("0123456789abcde"));
+	ck_assert(!cbc_token_valid("0123456789abcdef\""));
+	ck_assert(!cbc_token_valid("0123456789 abcdef"));
+	ck_assert(!cbc_token_valid("0123456789abcdef0123456789abcdef"
+	    "0123456789abcdef0123456789abcdef0"));
 }
 END_TEST
 
@@ -160,6 +186,7 @@ main(void)
 
 	tcase_add_test(tc, test_hostport);
 	tcase_add_test(tc, test_registration_padded);
+	tcase_add_test(tc, test_token);
 	tcase_add_test(tc, test_endpoint_text);
 	tcase_add_test(tc, test_parse_ack);
 	tcase_add_test(tc, test_parse_response);

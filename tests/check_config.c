@@ -50,10 +50,23 @@
 	"  -log_level string\n"						\
 	"    \tLog level: debug, info, warn or error "			\
 	"(default \"info\")\n"						\
+	"  -max_connections int\n"					\
+	"    \tMost open TCP connections (0: from RLIMIT_NOFILE)\n"	\
+	"  -max_leases int\n"						\
+	"    \tMost leases held (0: no limit) (default 1000000)\n"	\
+	"  -max_leases_per_ip int\n"					\
+	"    \tMost leases held for one public IP (0: no limit) "	\
+	"(default 4096)\n"						\
 	"  -pidfile string\n"						\
 	"    \tWrite the process id to this file (an absolute path)\n"	\
 	"  -port int\n"							\
 	"    \tServer UDP/TCP port (default 6969)\n"			\
+	"  -rate_limit_tcp int\n"					\
+	"    \tNew TCP connections per second per IP, burst twice "	\
+	"(0: off)\n"							\
+	"  -rate_limit_udp int\n"					\
+	"    \tUDP registrations per second per IP, burst twice "	\
+	"(0: off)\n"							\
 	"  -udp_grace int\n"						\
 	"    \tSeconds a request waits for its UDP registration "	\
 	"(default 10)\n"						\

@@ -193,6 +193,90 @@ START_TEST(test_max_leases)
 }
 END_TEST
 
+/* The per-IP limit: one IP full, others not; going below frees a slot. */
+START_TEST(test_max_leases_per_ip)
+{
+	struct lease_key	a = key_of("10.1.1.1", 1);
+	struct lease_key	b = key_of("10.1.1.1", 2);
+	struct lease_key	c = key_of("10.1.1.1", 3);
+	struct lease_key	d = key_of("10.2.2.2", 1);
+
+	lease_registry_set_max_per_ip(reg, 2);
+	ck_assert_int_eq(lease_upsert(reg, &a, 1, 0), LEASE_UPSERT_CREATED);
+	ck_assert_int_eq(lease_upsert(reg, &b, 1, 0), LEASE_UPSERT_CREATED);
+	ck_assert_int_eq(lease_upsert(reg, &c, 1, 0), LEASE_UPSERT_FULL);
+	ck_assert_int_eq(lease_upsert(reg, &d, 1, 0), LEASE_UPSERT_CREATED);
+	ck_assert_int_eq(lease_upsert(reg, &b, 2, 0), LEASE_UPSERT_REFRESHED);
+	ck_assert_int_eq(lease_evict(reg, &a), 0);
+	ck_assert_int_eq(lease_upsert(reg, &c, 1, 0), LEASE_UPSERT_CREATED);
+	lease_registry_set_max_per_ip(reg, 0);
+	ck_assert_int_eq(lease_upsert(reg, &a, 1, 0), LEASE_UPSERT_CREATED);
+}
+END_TEST
+
+/*
+ * A token is fixed at creation: the same token moves the lease, another
+ * or none does not; a lease made without one ignores tokens.  The LAN
+ * endpoint after the token's hash keeps its value through resizes.
+ */
+START_TEST(test_token)
+{
+	struct lease_key	 k = key_of("198.51.100.2", 1);
+	struct lease_key	 plain = key_of("198.51.100.2", 2);
+	struct lease_token	 t1, t2, none = { 0, 0 };
+	struct lease_local	 v4, v6, out;
+	struct lease		*l;
+
+	lease_token_make(reg, "0123456789abcdef", 16, &t1);
+	lease_token_make(reg, "0123456789abcdeg", 16, &t2);
+	ck_assert(t1.hash != t2.hash);
+	ck_assert_int_eq(cb_ip_parse(&v4.ip, "10.0.0.2"), 0);
+	v4.port = 4000;
+	ck_assert_int_eq(cb_ip_parse(&v6.ip, "fd00::2"), 0);
+	v6.port = 6000;
+	ck_assert_int_eq(lease_upsert_token(reg, &k, 1, &v4, &t1, 0),
+	    LEASE_UPSERT_CREATED);
+	ck_assert_int_eq(lease_upsert_token(reg, &k, 2, NULL, &t2, 0),
+	    LEASE_UPSERT_TOKEN_MISMATCH);
+	ck_assert_int_eq(lease_upsert_token(reg, &k, 2, NULL, &none, 0),
+	    LEASE_UPSERT_TOKEN_MISMATCH);
+	ck_assert_int_eq(lease_upsert_local(reg, &k, 2, NULL, 0),
+	    LEASE_UPSERT_TOKEN_MISMATCH);
+	l = lease_lookup(reg, &k);
+	ck_assert_uint_eq(lease_udp_port(l), 1);
+	ck_assert(lease_get_local(l, &out));
+	ck_assert(cb_ip_equal(&out.ip, &v4.ip));
+	ck_assert(lease_token_matches(l, &t1));
+	ck_assert(!lease_token_matches(l, &t2));
+	ck_assert(!lease_token_matches(l, NULL));
+	ck_assert_int_eq(lease_upsert_token(reg, &k, 3, &v6, &t1, 10),
+	    LEASE_UPSERT_REFRESHED);
+	l = lease_lookup(reg, &k);
+	ck_assert_uint_eq(lease_udp_port(l), 3);
+	ck_assert(lease_get_local(l, &out));
+	ck_assert(cb_ip_equal(&out.ip, &v6.ip));
+	ck_assert_uint_eq(out.port, 6000);
+	ck_assert(lease_token_matches(l, &t1));
+	ck_assert_int_eq(lease_upsert_token(reg, &k, 4, NULL, &t1, 20),
+	    LEASE_UPSERT_REFRESHED);
+	l = lease_lookup(reg, &k);
+	ck_assert(!lease_get_local(l, &out));
+	ck_assert(lease_token_matches(l, &t1));
+	ck_assert(!lease_token_matches(l, &t2));
+
+	ck_assert_int_eq(lease_upsert(reg, &plain, 1, 0), LEASE_UPSERT_CREATED);
+	ck_assert_int_eq(lease_upsert_token(reg, &plain, 2, NULL, &t1, 0),
+	    LEASE_UPSERT_REFRESHED);
+	ck_assert_int_eq(lease_upsert(reg, &plain, 3, 0),
+	    LEASE_UPSERT_REFRESHED);
+	l = lease_lookup(reg, &plain);
+	ck_assert_uint_eq(lease_udp_port(l), 3);
+	ck_assert(lease_token_matches(l, NULL));
+	ck_assert(lease_token_matches(l, &t2));
+	ck_assert_int_eq(lease_expire_due(reg, 200000), 2);
+}
+END_TEST
+
 static void
 count_visit(void *arg, const struct lease *l)
 {
@@ -325,6 +409,8 @@ lease_suite(void)
 	tcase_add_test(tc, test_ttl_change_keeps_order_per_duration);
 	tcase_add_test(tc, test_evict);
 	tcase_add_test(tc, test_max_leases);
+	tcase_add_test(tc, test_max_leases_per_ip);
+	tcase_add_test(tc, test_token);
 	tcase_add_test(tc, test_many_leases_and_scan_across_growth);
 	tcase_add_test(tc, test_timer_expires_lease);
 	tcase_add_test(tc, test_local_endpoint);

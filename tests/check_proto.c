@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "proto.h"
+#include "proto_fast.h"
 
 /* Request pieces, so the cases below read as JSON. */
 #define CT(t)		"\"ConnectionType\":\"" t "\""
@@ -412,6 +413,191 @@ START_TEST(test_registration_size_limit)
 }
 END_TEST
 
+/*
+ * The canonical-registration fast path (proto_fast.c): what it takes, what
+ * it leaves to json-c, and that the json-c path agrees with every input it
+ * takes.  len 0 means strlen.
+ */
+static const struct {
+	const char	*in;
+	size_t		 len;
+	int		 fast;		/* the fast path takes it */
+	uint32_t	 port;
+	int		 ack;
+} fast_cases[] = {
+	{ "{\"PeerPort\":1234}", 0, 1, 1234, 0 },
+	{ "{\"PeerPort\":0}", 0, 1, 0, 0 },
+	{ "{\"PeerPort\":2147483647}", 0, 1, 2147483647, 0 },
+	{ " \t\r\n{ \"PeerPort\" :\t7\n}\r\n ", 0, 1, 7, 0 },
+	{ "{\"PeerPort\":7,\"Ack\":true}", 0, 1, 7, 1 },
+	{ "{\"PeerPort\":7 , \"Ack\" : true }                ", 0, 1, 7,
+	    1 },
+	{ "{\"PeerPort\":9999999999}", 0, 0, 0, 0 },
+	{ "{\"PeerPort\":2147483648}", 0, 0, 0, 0 },
+	{ "{\"PeerPort\":00}", 0, 0, 0, 0 },
+	{ "{\"PeerPort\":01}", 0, 0, 0, 0 },
+	{ "{\"PeerPort\":-0}", 0, 0, 0, 0 },
+	{ "{\"PeerPort\":1.0}", 0, 0, 0, 0 },
+	{ "{\"PeerPort\":1e1}", 0, 0, 0, 0 },
+	{ "{\"PeerPort\":}", 0, 0, 0, 0 },
+	{ "{\"peerport\":7}", 0, 0, 0, 0 },
+	{ "{\"PeerPort\":7,\"Ack\":false}", 0, 0, 0, 0 },
+	{ "{\"PeerPort\":7,\"ack\":true}", 0, 0, 0, 0 },
+	{ "{\"PeerPort\":7,\"Ack\":truex}", 0, 0, 0, 0 },
+	{ "{\"PeerPort\":7,\"Ack\":tru}", 0, 0, 0, 0 },
+	{ "{\"PeerPort\":7,}", 0, 0, 0, 0 },
+	{ "{\"PeerPort\":7,\"Ack\":true,\"X\":1}", 0, 0, 0, 0 },
+	{ "{\"Ack\":true,\"PeerPort\":7}", 0, 0, 0, 0 },
+	{ "{\"PeerPort\":7}\f", 0, 0, 0, 0 },
+	{ "{\"PeerPort\":7}\v", 0, 0, 0, 0 },
+	{ "{\"PeerPort\":7}}", 0, 0, 0, 0 },
+	{ "{\"PeerPort\":7}x", 0, 0, 0, 0 },
+	{ "{\"PeerPort\":7}\0", 15, 0, 0, 0 },
+	{ "{\"PeerPort\":7", 0, 0, 0, 0 },
+	{ "{\"PeerPort\"", 0, 0, 0, 0 },
+	{ "{", 0, 0, 0, 0 },
+	{ "", 0, 0, 0, 0 },
+	{ "{\"PeerPort\":7}", 13, 0, 0, 0 },
+	{ "{\"PeerPort\":12}", 14, 0, 0, 0 },
+};
+
+/* The daemon's decoder, and the json-c path alone, on one input. */
+static void
+assert_same_decode(const char *in, size_t len, int *rv,
+    struct proto_registration *out)
+{
+	struct proto_decoder		*on, *off;
+	struct proto_registration	 a, b;
+	int				 ra, rb;
+
+	on = proto_decoder_new();
+	off = proto_decoder_new();
+	ck_assert_ptr_nonnull(on);
+	ck_assert_ptr_nonnull(off);
+	proto_decoder_set_fast(off, 0);
+	memset(&a, 0xa5, sizeof(a));
+	memset(&b, 0x5a, sizeof(b));
+	ra = proto_decode_registration(on, in, len, &a);
+	rb = proto_decode_registration(off, in, len, &b);
+	ck_assert_int_eq(ra, rb);
+	if (ra == 0)
+		ck_assert_mem_eq(&a, &b, sizeof(a));
+	*rv = ra;
+	*out = a;
+	proto_decoder_free(on);
+	proto_decoder_free(off);
+}
+
+START_TEST(test_fast_cases)
+{
+	struct proto_registration	 reg, dec;
+	size_t				 len;
+	int				 rv;
+
+	len = fast_cases[_i].len ? fast_cases[_i].len :
+	    strlen(fast_cases[_i].in);
+	memset(&reg, 0xa5, sizeof(reg));
+	ck_assert_int_eq(proto_fast_registration(fast_cases[_i].in, len,
+	    &reg), fast_cases[_i].fast);
+	assert_same_decode(fast_cases[_i].in, len, &rv, &dec);
+	if (!fast_cases[_i].fast)
+		return;
+	ck_assert_uint_eq(reg.peer_port, fast_cases[_i].port);
+	ck_assert_int_eq(reg.ack, fast_cases[_i].ack);
+	ck_assert_int_eq(reg.has_local, 0);
+	ck_assert_int_eq(rv, 0);
+	ck_assert_mem_eq(&reg, &dec, sizeof(reg));
+}
+END_TEST
+
+/* Every registration case decodes the same with the fast path off. */
+START_TEST(test_fast_agrees)
+{
+	struct proto_registration	 reg;
+	int				 rv;
+
+	assert_same_decode(reg_cases[_i].in, reg_cases[_i].len, &rv, &reg);
+	ck_assert_int_eq(rv, reg_cases[_i].ok ? 0 : -1);
+}
+END_TEST
+
+/* The fast path keeps the size limit: padding past 512 bytes is refused. */
+START_TEST(test_fast_size_limit)
+{
+	struct proto_registration	 reg;
+	char				*buf;
+
+	buf = padded_registration(PROTO_UDP_MAX, 0);
+	ck_assert_int_eq(proto_fast_registration(buf, PROTO_UDP_MAX, &reg), 1);
+	ck_assert_uint_eq(reg.peer_port, 42);
+	free(buf);
+	buf = padded_registration(PROTO_UDP_MAX + 1, 0);
+	ck_assert_int_eq(proto_fast_registration(buf, PROTO_UDP_MAX + 1,
+	    &reg), 0);
+	free(buf);
+}
+END_TEST
+
+/* Every request case decodes the same with the fast path off. */
+START_TEST(test_fast_request_agrees)
+{
+	const struct req_case	*c = &req_cases[_i];
+	struct proto_decoder	*on, *off;
+	struct proto_request	 a, b;
+	const char		*ra = "unset", *rb = "unset";
+
+	on = proto_decoder_new();
+	off = proto_decoder_new();
+	ck_assert_ptr_nonnull(on);
+	ck_assert_ptr_nonnull(off);
+	proto_decoder_set_fast(off, 0);
+	memset(&a, 0xa5, sizeof(a));
+	memset(&b, 0x5a, sizeof(b));
+	ck_assert_int_eq(proto_decode_request(on, c->in, c->len, &a, &ra),
+	    proto_decode_request(off, c->in, c->len, &b, &rb));
+	if (rb == NULL) {
+		ck_assert_ptr_null(ra);
+		ck_assert_mem_eq(&a, &b, sizeof(a));
+	} else
+		ck_assert_str_eq(ra, rb);
+	proto_decoder_free(on);
+	proto_decoder_free(off);
+}
+END_TEST
+
+/* What the request fast path takes itself rather than leave to json-c. */
+START_TEST(test_fast_request_takes)
+{
+	static const struct {
+		const char	*in;
+		int		 fast;
+	} cases[] = {
+		{ PEER("1") "\n", 1 },
+		{ " {" LP("0") " , " CT("Server") "}\r\n", 1 },
+		{ "{" CT("KeepAlive") "," LP("2147483647") "}", 1 },
+		{ "{" RPP("3") "," CT("Client") "," RIP("\"::1\"") "," LP("1")
+		    "}", 1 },
+		{ "{" CT("Peer") "," LP("1") "," RIP("\"::ffff:1.2.3.4\"") ","
+		    RPP("3") "}", 1 },
+		{ "{" CT("Server") "," LP("1") "," REMOTE "}", 0 },
+		{ "{" CT("Peer") "," LP("1") "}", 0 },
+		{ "{" CT("Peer") "," LP("1") "," LP("1") "," REMOTE "}", 0 },
+		{ "{" CT("Peer") "," LP("01") "," REMOTE "}", 0 },
+		{ "{" CT("Peer") "," LP("1") "," RIP("\"1.2.3\"") "," RPP("3")
+		    "}", 0 },
+		{ "{" CT("Peer") "," LP("1") "," REMOTE ",\"Token\":"
+		    "\"0123456789abcdef\"}", 0 },
+		{ "{" CT("Server") "," LP("1") "}x", 0 },
+	};
+	struct proto_request	req;
+	size_t			i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		ck_assert_msg(proto_fast_request(cases[i].in,
+		    strlen(cases[i].in), &req) == cases[i].fast, "case %zu", i);
+}
+END_TEST
+
 /* head, then [[...1 and, if close, ...]]} with that many brackets. */
 static size_t
 nested(char *buf, size_t size, const char *head, int brackets, int close)
@@ -544,6 +730,11 @@ proto_suite(void)
 	    (int)(sizeof(reg_cases) / sizeof(reg_cases[0])));
 	tcase_add_test(tc_reg, test_registration_size_limit);
 	tcase_add_test(tc_reg, test_registration_extensions);
+	tcase_add_loop_test(tc_reg, test_fast_cases, 0,
+	    (int)(sizeof(fast_cases) / sizeof(fast_cases[0])));
+	tcase_add_loop_test(tc_reg, test_fast_agrees, 0,
+	    (int)(sizeof(reg_cases) / sizeof(reg_cases[0])));
+	tcase_add_test(tc_reg, test_fast_size_limit);
 	suite_add_tcase(s, tc_reg);
 
 	tcase_add_loop_test(tc_req, test_request_cases, 0,
@@ -552,6 +743,9 @@ proto_suite(void)
 	tcase_add_test(tc_req, test_request_size_limit);
 	tcase_add_test(tc_req, test_decoder_reuse);
 	tcase_add_test(tc_req, test_conn_type_names);
+	tcase_add_loop_test(tc_req, test_fast_request_agrees, 0,
+	    (int)(sizeof(req_cases) / sizeof(req_cases[0])));
+	tcase_add_test(tc_req, test_fast_request_takes);
 	suite_add_tcase(s, tc_req);
 	return (s);
 }

@@ -233,6 +233,43 @@ START_TEST(test_peer_mode_options)
 }
 END_TEST
 
+/*
+ * --token: the punch works as before, and the lease it made moves only
+ * for its token; a token the daemon would refuse is refused up front.
+ */
+START_TEST(test_token_option)
+{
+	struct cli	a, b, c;
+	int		fd;
+
+	start(NULL);
+	cli_start(&a, "peer", "--local-peer-port", "1", "--remote",
+	    "127.0.0.3:2", "--bind", "127.0.0.2", "--token",
+	    "0123456789abcdef0123", "--send", "x", (char *)NULL);
+	cli_start(&b, "peer", "--local-peer-port", "2", "--remote",
+	    "127.0.0.2:1", "--bind", "127.0.0.3", "--send", "y",
+	    (char *)NULL);
+	cli_wait(&a, 15000);
+	cli_wait(&b, 15000);
+	ck_assert_int_eq(a.status, 0);
+	ck_assert_int_eq(b.status, 0);
+	ck_assert_ptr_nonnull(strstr(a.out, "\nreceived y\n"));
+	ck_assert_ptr_nonnull(strstr(b.out, "\nreceived x\n"));
+	ck_assert_int_eq(h_stat(&d, "udp_token_mismatch"), 0);
+	ck_assert_int_ne(fd = h_udp_socket("127.0.0.2", 0), -1);
+	ck_assert_int_eq(h_udp_send(fd, "127.0.0.1", d.port,
+	    "{\"PeerPort\":1}", 14), 0);
+	close(fd);
+	rdv_wait_stat(&d, "udp_token_mismatch", 1);
+	cli_start(&c, "server", "--local-peer-port", "3", "--token", "short",
+	    (char *)NULL);
+	cli_wait(&c, 15000);
+	ck_assert_int_ne(c.status, 0);
+	ck_assert_ptr_nonnull(strstr(c.err, "token"));
+	stop();
+}
+END_TEST
+
 /* --chat: lines of stdin to the partner; the end of input ends it. */
 START_TEST(test_chat)
 {
@@ -416,6 +453,7 @@ main(void)
 	tcase_set_timeout(tc, h_scale_ms(60000) / 1000);
 	tcase_add_test(tc, test_peer_mode_send);
 	tcase_add_test(tc, test_peer_mode_options);
+	tcase_add_test(tc, test_token_option);
 	tcase_add_test(tc, test_chat);
 	tcase_add_test(tc, test_server_mode_two_clients);
 	tcase_add_test(tc, test_rendezvous_error);

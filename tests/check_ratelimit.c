@@ -43,6 +43,28 @@ START_TEST(test_burst_then_refill)
 }
 END_TEST
 
+/* A new rate and burst (SIGHUP) cut fuller buckets and refill anew. */
+START_TEST(test_set_changes_rate)
+{
+	struct ratelimit	*rl = ratelimit_new(64, 10, 20);
+	struct cb_ip		 a = ip_n(1);
+	int			 i;
+
+	ck_assert_ptr_nonnull(rl);
+	ck_assert_int_eq(ratelimit_allow(rl, &a, 1000), 1);
+	ratelimit_set(rl, 1, 2);
+	for (i = 0; i < 2; i++)
+		ck_assert_int_eq(ratelimit_allow(rl, &a, 1000), 1);
+	ck_assert_int_eq(ratelimit_allow(rl, &a, 1000), 0);
+	ck_assert_int_eq(ratelimit_allow(rl, &a, 1999), 0);
+	ck_assert_int_eq(ratelimit_allow(rl, &a, 2000), 1);
+	ratelimit_set(rl, 100, 200);
+	ck_assert_int_eq(ratelimit_allow(rl, &a, 2010), 1);
+	ck_assert_int_eq(ratelimit_allow(rl, &a, 2010), 0);
+	ratelimit_free(rl);
+}
+END_TEST
+
 START_TEST(test_ips_are_independent)
 {
 	struct ratelimit	*rl = ratelimit_new(64, 10, 2);
@@ -85,6 +107,7 @@ main(void)
 
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_burst_then_refill);
+	tcase_add_test(tc, test_set_changes_rate);
 	tcase_add_test(tc, test_ips_are_independent);
 	tcase_add_test(tc, test_flood_stays_bounded);
 	suite_add_tcase(s, tc);

@@ -112,6 +112,15 @@ cbc_new(struct event_base *base, const struct cbc_options *opt,
 		snprintf(err, errlen, "invalid options");
 		goto fail;
 	}
+	if (opt->token != NULL) {
+		if (!cbc_token_valid(opt->token)) {
+			snprintf(err, errlen, "the token must be 16 to 64 "
+			    "printable bytes without '\"' or '\\'");
+			goto fail;
+		}
+		snprintf(c->token, sizeof(c->token), "%s", opt->token);
+	}
+	c->opt.token = NULL;	/* c->token holds it */
 	c->server = strdup(opt->server);
 	c->remote_ip = opt->remote_ip != NULL ? strdup(opt->remote_ip) : NULL;
 	c->bind = opt->bind != NULL ? strdup(opt->bind) : NULL;
@@ -202,7 +211,7 @@ cbc_start(struct cbc *c)
 	has_local = !c->opt.no_local && local_endpoint(c, &local) == 0;
 	c->reglen = cbc_registration(c->reg, sizeof(c->reg),
 	    c->opt.local_peer_port, has_local ? (struct sockaddr *)&local :
-	    NULL);
+	    NULL, c->token);
 	if (c->reglen == -1)
 		return (-1);
 	if (c->opt.mode != CBC_SERVER)
@@ -506,7 +515,7 @@ tcp_open(struct cbc *c)
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
 	n = cbc_request(req, sizeof(req), cbc_request_types[c->opt.mode],
 	    c->opt.local_peer_port, c->opt.mode == CBC_SERVER ? NULL :
-	    c->remote_ip, c->opt.remote_peer_port);
+	    c->remote_ip, c->opt.remote_peer_port, c->token);
 	if (n == -1 || bufferevent_write(c->bev, req, (size_t)n) == -1 ||
 	    bufferevent_socket_connect(c->bev, (struct sockaddr *)&c->srv,
 	    (int)c->srvlen) == -1) {
@@ -586,7 +595,7 @@ keepalive_cb(evutil_socket_t fd, short what, void *arg)
 	if (c->bev == NULL)
 		return;
 	n = cbc_request(req, sizeof(req), "KeepAlive",
-	    c->opt.local_peer_port, NULL, 0);
+	    c->opt.local_peer_port, NULL, 0, NULL);
 	if (n > 0)
 		bufferevent_write(c->bev, req, (size_t)n);
 	timer_add_ms(c->keepalive, cbc_refresh_s(c) * 1000);

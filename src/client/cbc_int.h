@@ -64,6 +64,7 @@ struct cbc {
 	struct event		*udp_ev;
 	struct sockaddr_storage	 srv;
 	socklen_t		 srvlen;
+	char			 token[CBC_TOKEN_MAX + 1]; /* "": none */
 	char			 reg[CBC_REG_PAD + 128];
 	int			 reglen;
 	struct event		*reg_timer;

@@ -184,16 +184,48 @@ cbc_sockaddr_equal(const struct sockaddr *a, const struct sockaddr *b)
 }
 
 /*
+ * Whether a token can go on the wire as it is: 16 to 64 printable ASCII
+ * bytes that need no JSON escape.
+ */
+int
+cbc_token_valid(const char *token)
+{
+	size_t	i, len = strlen(token);
+
+	if (len < CBC_TOKEN_MIN || len > CBC_TOKEN_MAX)
+		return (0);
+	for (i = 0; i < len; i++) {
+		if (token[i] <= ' ' || token[i] > '~' || token[i] == '"' ||
+		    token[i] == '\\')
+			return (0);
+	}
+	return (1);
+}
+
+/* ,"Token":"..." for a token (valid), or nothing for NULL or "". */
+static void
+token_member(char *buf, size_t size, const char *token)
+{
+	if (token == NULL || *token == '\0')
+		*buf = '\0';
+	else
+		snprintf(buf, size, ",\"Token\":\"%s\"", token);
+}
+
+/*
  * The registration datagram, asking for an Ack, with the LAN endpoint if
- * local is not NULL, padded with spaces so that the Ack (at most about
- * 122 bytes) is never larger.  Returns its length or -1.
+ * local is not NULL and the token if not NULL, padded with spaces so that
+ * the Ack (at most about 122 bytes) is never larger.  Returns its length
+ * or -1.
  */
 int
 cbc_registration(char *buf, size_t size, uint32_t peer_port,
-    const struct sockaddr *local)
+    const struct sockaddr *local, const char *token)
 {
-	char	ip[INET6_ADDRSTRLEN], port[8];
+	char	ip[INET6_ADDRSTRLEN], port[8], tok[CBC_TOKEN_MAX + 16];
 	int	n;
+
+	token_member(tok, sizeof(tok), token);
 
 	if (local != NULL) {
 		format_addr(local, ip, sizeof(ip), 0);
@@ -202,11 +234,11 @@ cbc_registration(char *buf, size_t size, uint32_t peer_port,
 		    local)->sin_port : ((const struct sockaddr_in6 *)
 		    (const void *)local)->sin6_port));
 		n = snprintf(buf, size, "{\"PeerPort\":%u,\"Ack\":true,"
-		    "\"LocalIP\":\"%s\",\"LocalPort\":%s}", peer_port, ip,
-		    port);
+		    "\"LocalIP\":\"%s\",\"LocalPort\":%s%s}", peer_port, ip,
+		    port, tok);
 	} else
-		n = snprintf(buf, size, "{\"PeerPort\":%u,\"Ack\":true}",
-		    peer_port);
+		n = snprintf(buf, size, "{\"PeerPort\":%u,\"Ack\":true%s}",
+		    peer_port, tok);
 	if (n < 0 || (size_t)n >= size || size <= CBC_REG_PAD)
 		return (-1);
 	while (n < CBC_REG_PAD)
@@ -215,21 +247,26 @@ cbc_registration(char *buf, size_t size, uint32_t peer_port,
 	return (n);
 }
 
-/* One request line; remote_ip NULL for Server and KeepAlive. */
+/*
+ * One request line; remote_ip NULL for Server and KeepAlive, token NULL
+ * for none.
+ */
 int
 cbc_request(char *buf, size_t size, const char *type, uint32_t local_pp,
-    const char *remote_ip, uint32_t remote_pp)
+    const char *remote_ip, uint32_t remote_pp, const char *token)
 {
+	char	tok[CBC_TOKEN_MAX + 16];
 	int	n;
 
+	token_member(tok, sizeof(tok), token);
 	if (remote_ip != NULL)
 		n = snprintf(buf, size, "{\"RemoteIP\":\"%s\","
 		    "\"RemotePeerPort\":%u,\"LocalPeerPort\":%u,"
-		    "\"ConnectionType\":\"%s\"}\n", remote_ip, remote_pp,
-		    local_pp, type);
+		    "\"ConnectionType\":\"%s\"%s}\n", remote_ip, remote_pp,
+		    local_pp, type, tok);
 	else
 		n = snprintf(buf, size, "{\"LocalPeerPort\":%u,"
-		    "\"ConnectionType\":\"%s\"}\n", local_pp, type);
+		    "\"ConnectionType\":\"%s\"%s}\n", local_pp, type, tok);
 	return (n < 0 || (size_t)n >= size ? -1 : n);
 }
 

@@ -15,6 +15,8 @@
 #define CBC_LINE_MAX	1024	/* longest response line accepted */
 #define CBC_ENDPOINT_MAX 64	/* "[IPv6]:PORT" and its NUL */
 #define CBC_NONCE_LEN	16	/* hex digits */
+#define CBC_TOKEN_MIN	16	/* bytes in an anti-hijack token */
+#define CBC_TOKEN_MAX	64
 
 struct cbc_ack {
 	uint32_t	 peer_port;
@@ -53,10 +55,11 @@ int		 cbc_sockaddr_from(const char *, uint16_t, int,
 const char	*cbc_format_endpoint(const struct sockaddr *, char *, size_t);
 int		 cbc_sockaddr_equal(const struct sockaddr *,
 		    const struct sockaddr *);
+int		 cbc_token_valid(const char *);
 int		 cbc_registration(char *, size_t, uint32_t,
-		    const struct sockaddr *);
+		    const struct sockaddr *, const char *);
 int		 cbc_request(char *, size_t, const char *, uint32_t,
-		    const char *, uint32_t);
+		    const char *, uint32_t, const char *);
 int		 cbc_parse_ack(const char *, size_t, struct cbc_ack *);
 int		 cbc_parse_response(const char *, struct cbc_response *);
 int		 cbc_probe_format(char *, size_t, enum cbc_probe_type,

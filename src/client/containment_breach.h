@@ -60,6 +60,9 @@ struct cbc_options {
 	unsigned int	 timeout_ms;	/* deadline, 0: 30000; per client in
 					   Server mode */
 	int		 no_local;	/* do not send LocalIP/LocalPort */
+	const char	*token;		/* anti-hijack token: 16 to 64
+					   printable bytes, no '"' or '\\';
+					   NULL: none */
 };
 
 enum cbc_event_type {

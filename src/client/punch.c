@@ -109,7 +109,7 @@ usage(void)
 	    "--local-peer-port N [options]\n"
 	    "options: --bind IP[:PORT] --timeout SECONDS --send TEXT --chat "
 	    "--count N\n"
-	    "         --no-local --quiet\n");
+	    "         --no-local --token TOKEN --quiet\n");
 	exit(2);
 }
 
@@ -456,6 +456,7 @@ parse_args(struct punch *pu, int argc, char **argv)
 		{ "count", required_argument, NULL, 'n' },
 		{ "chat", no_argument, NULL, 'c' },
 		{ "no-local", no_argument, NULL, 'L' },
+		{ "token", required_argument, NULL, 'T' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
@@ -493,6 +494,7 @@ parse_args(struct punch *pu, int argc, char **argv)
 			break;
 		case 'c': pu->chat = 1; break;
 		case 'L': pu->opt.no_local = 1; break;
+		case 'T': pu->opt.token = optarg; break;
 		case 'q': pu->quiet = 1; break;
 		default: usage();
 		}
