@@ -41,10 +41,12 @@
 #include <json-c/json.h>
 
 #include "admin.h"
+#include "admin_parse.h"
 #include "daemon.h"
 #include "lease.h"
 #include "log.h"
 #include "match.h"
+#include "reload.h"
 #include "session.h"
 #include "siphash.h"
 #include "stats.h"
@@ -372,12 +374,20 @@ admin_path(struct evhttp_request *req)
 {
 	const struct evhttp_uri	*uri;
 	const char		*raw;
-	char			*path;
-	size_t			 len;
 
 	if ((uri = evhttp_request_get_evhttp_uri(req)) == NULL ||
 	    (raw = evhttp_uri_get_path(uri)) == NULL)
 		return (NULL);
+	return (admin_path_decode(raw));
+}
+
+/* Percent-decodes a raw path; NULL if it decodes to a NUL byte. */
+char *
+admin_path_decode(const char *raw)
+{
+	char	*path;
+	size_t	 len;
+
 	if ((path = evhttp_uridecode(raw, 0, &len)) == NULL)
 		return (NULL);
 	if (strlen(path) != len) {
@@ -584,6 +594,12 @@ admin_stats_json(const struct daemon_ctx *ctx)
 		json_object_object_add(obj, d->name,
 		    json_object_new_uint64(ctx->stats.counters[i]));
 	}
+	if ((obj = json_object_new_object()) == NULL)
+		goto fail;
+	json_object_object_add(root, "limits", obj);
+	for (i = 0; i < DAEMON_NLIMITS; i++)
+		json_object_object_add(obj, daemon_limit_names[i],
+		    json_object_new_uint64(daemon_limit(ctx, i)));
 	return (root);
 fail:
 	json_object_put(root);
@@ -638,6 +654,14 @@ admin_metrics_text(const struct daemon_ctx *ctx, struct evbuffer *buf)
 			    "%s_total %" PRIu64 "\n", family,
 			    ctx->stats.counters[i]);
 	}
+	if (rc >= 0)
+		rc = evbuffer_add_printf(buf, "# HELP " METRICS_PREFIX "limit "
+		    "The limits in force, by name (0: none)\n"
+		    "# TYPE " METRICS_PREFIX "limit gauge\n");
+	for (i = 0; i < DAEMON_NLIMITS && rc >= 0; i++)
+		rc = evbuffer_add_printf(buf, METRICS_PREFIX
+		    "limit{name=\"%s\"} %" PRIu64 "\n",
+		    daemon_limit_names[i], daemon_limit(ctx, i));
 	return (rc < 0 ? -1 : 0);
 }
 

@@ -31,27 +31,18 @@
 #include <event2/keyvalq_struct.h>
 
 #include "admin.h"
+#include "admin_parse.h"
 #include "daemon.h"
 #include "lease.h"
 #include "log.h"
 #include "match.h"
 #include "util.h"
 
-#define LEASES_DEFAULT_LIMIT	1000
-#define LEASES_MAX_LIMIT	100000
-
 #define STREAM_CHUNK_BYTES	32768		/* chunk size to send at */
 #define STREAM_SLICE_BUCKETS	64		/* per lease_scan() call */
 #define STREAM_TURN_BUCKETS	8192		/* per event-loop turn */
 
 #define nitems(a)		(sizeof(a) / sizeof((a)[0]))
-
-struct lease_query {
-	struct cb_ip	 ip;
-	int		 has_ip;	/* ?ip= given: only that IP's leases */
-	size_t		 limit;
-	size_t		 offset;
-};
 
 /* One ?key= of /leases: how to read it, what to say if it is bad. */
 struct query_param {
@@ -79,8 +70,6 @@ struct admin_leases {
 	TAILQ_HEAD(, lease_stream) streams;
 };
 
-static const char *key_parse(const char *, struct lease_key *, int *);
-static const char *query_parse(struct evhttp_request *, struct lease_query *);
 static int	query_ip(struct lease_query *, const char *);
 static int	query_limit(struct lease_query *, const char *);
 static int	query_offset(struct lease_query *, const char *);
@@ -148,7 +137,9 @@ admin_leases_list(struct admin_leases *al, struct evhttp_request *req)
 	const char		*error;
 	size_t			 total;
 
-	if ((error = query_parse(req, &q)) != NULL) {
+	error = admin_parse_leases_query(evhttp_uri_get_query(
+	    evhttp_request_get_evhttp_uri(req)), &q);
+	if (error != NULL) {
 		admin_reply_error(req, HTTP_BADREQUEST, error);
 		return;
 	}
@@ -175,7 +166,7 @@ admin_leases_get(struct admin_leases *al, struct evhttp_request *req,
 	const char		*error;
 	int			 status;
 
-	if ((error = key_parse(rest, &key, &status)) != NULL) {
+	if ((error = admin_parse_lease_path(rest, &key, &status)) != NULL) {
 		admin_reply_error(req, status, error);
 		return;
 	}
@@ -209,7 +200,7 @@ admin_leases_delete(struct admin_leases *al, struct evhttp_request *req,
 	char			 ip[CB_IP_STRLEN];
 	int			 status;
 
-	if ((error = key_parse(rest, &key, &status)) != NULL) {
+	if ((error = admin_parse_lease_path(rest, &key, &status)) != NULL) {
 		admin_reply_error(req, status, error);
 		return;
 	}
@@ -227,8 +218,8 @@ admin_leases_delete(struct admin_leases *al, struct evhttp_request *req,
  * the status stored: 404 when the path is not of that shape at all, 400
  * when the IP or the PeerPort does not parse.
  */
-static const char *
-key_parse(const char *rest, struct lease_key *key, int *status)
+const char *
+admin_parse_lease_path(const char *rest, struct lease_key *key, int *status)
 {
 	const char	*slash, *errstr;
 	char		 ip[CB_IP_STRLEN + 1];
@@ -252,17 +243,19 @@ key_parse(const char *rest, struct lease_key *key, int *status)
 	return (NULL);
 }
 
-/* Reads the query string; returns NULL, or what to answer 400 with. */
-static const char *
-query_parse(struct evhttp_request *req, struct lease_query *q)
+/*
+ * Reads the query string (NULL if the URI had none); returns NULL, or
+ * what to answer 400 with.
+ */
+const char *
+admin_parse_leases_query(const char *query, struct lease_query *q)
 {
 	struct evkeyvalq	 args;
-	const char		*query, *value, *error = NULL;
+	const char		*value, *error = NULL;
 	size_t			 i;
 
 	memset(q, 0, sizeof(*q));
 	q->limit = LEASES_DEFAULT_LIMIT;
-	query = evhttp_uri_get_query(evhttp_request_get_evhttp_uri(req));
 	if (query == NULL)
 		return (NULL);
 	TAILQ_INIT(&args);

@@ -26,6 +26,7 @@
 
 #include "harness.h"
 #include "rdv.h"
+#include "reload.h"
 #include "stats.h"
 
 #define WAIT_MS		10000
@@ -996,7 +997,7 @@ stats_value(struct json_object *stats, const char *group, const char *name)
 /*
  * /metrics: valid Prometheus text, the contract's gauges and every
  * counter of stat_descs[] under the contract's names, each equal to its
- * /stats value, and nothing else but the build info.
+ * /stats value, the limits in force, and nothing else but the build info.
  */
 START_TEST(test_metrics)
 {
@@ -1063,8 +1064,15 @@ START_TEST(test_metrics)
 		ck_assert_msg(metrics_value(m, series) ==
 		    stats_value(stats, sd->group, sd->name), "%s", series);
 	}
+	for (i = 0; i < DAEMON_NLIMITS; i++) {
+		snprintf(series, sizeof(series),
+		    "containment_breach_limit{name=\"%s\"}",
+		    daemon_limit_names[i]);
+		ck_assert_msg(metrics_value(m, series) == stats_value(stats,
+		    "limits", daemon_limit_names[i]), "%s", series);
+	}
 	ck_assert_uint_eq(m->nsamples, 2 + sizeof(gauges) / sizeof(gauges[0]) +
-	    STAT__MAX);
+	    STAT__MAX + DAEMON_NLIMITS);
 	for (i = 0; i < m->nfamilies; i++) {
 		ck_assert_int_eq(strncmp(m->families[i].name,
 		    "containment_breach_", 19), 0);

@@ -1,8 +1,9 @@
 /*
  * Faults a public daemon meets, end to end: a slowloris trickle, clients
- * resetting mid-request and mid-wait, thousands of idle half-open
- * connections, and the admin API hammered while matches run.  After each,
- * a fresh pair must still match and the gauges must agree with /leases.
+ * resetting mid-request and mid-wait, ten thousand idle half-open
+ * connections (fewer if the hard descriptor limit is lower), and the
+ * admin API hammered while matches run.  After each, a fresh pair must
+ * still match and the gauges must agree with /leases.
  */
 #include "autoconf.h"
 
@@ -122,10 +123,12 @@ END_TEST
 
 START_TEST(test_thousands_of_idle_connections)
 {
-	enum { MAX = 5000 };
+	enum { MAX = 10000 };
 	static int	fds[MAX];
 	struct rlimit	rl;
 	char		ip[32];
+	const char	*wrapper = getenv("CB_DAEMON_WRAPPER");
+	uint64_t	t0;
 	int		i, n = MAX;
 
 	/* Both ends need a descriptor each: use what the hard limit allows. */
@@ -134,8 +137,15 @@ START_TEST(test_thousands_of_idle_connections)
 	ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &rl), 0);
 	if (rl.rlim_cur < (rlim_t)MAX + 200)
 		n = (int)rl.rlim_cur - 200;
+	/*
+	 * Under valgrind the daemon accepts too slowly for ten thousand to
+	 * be open before the first reach their 10 s first-request deadline.
+	 */
+	if (wrapper != NULL && *wrapper != '\0' && n > MAX / 2)
+		n = MAX / 2;
 	ck_assert_int_gt(n, 500);
 	start(NULL);
+	t0 = h_now_ms();
 	for (i = 0; i < n; i++) {
 		snprintf(ip, sizeof(ip), "127.0.%d.%d", 20 + i / 250,
 		    2 + i % 250);
@@ -143,10 +153,17 @@ START_TEST(test_thousands_of_idle_connections)
 		ck_assert_int_ne(fds[i], -1);
 	}
 	rdv_wait_stat(&d, "tcp_connections", n);
+	fprintf(stderr, "idle connections held: %d in %llu ms\n", n,
+	    (unsigned long long)(h_now_ms() - t0));
 	/* The rendezvous goes on beside them. */
 	match_one_pair("127.0.0.2", "127.0.0.3");
+	/*
+	 * Reset, not closed: ten thousand client sockets in TIME_WAIT would
+	 * hold as many ephemeral ports for a minute, and the daemons of
+	 * tests running meanwhile could not bind to the ports they pick.
+	 */
 	for (i = 0; i < n; i++)
-		close(fds[i]);
+		reset_close(fds[i]);
 	rdv_wait_stat(&d, "tcp_connections", 0);
 	still_healthy();
 }

@@ -44,12 +44,20 @@ static void
 soak_round(int round)
 {
 	static struct rdv_peer	a[SOAK_PAIRS], b[SOAK_PAIRS];
+	static char		ip_a[32], ip_b[32];
 	struct rdv_peer		junk;
 	int			i;
 
+	/*
+	 * The pairs move over 50 pairs of IPs, round by round: from two IPs
+	 * alone, a fast run would hold more leases per IP than the default
+	 * -max_leases_per_ip allows.
+	 */
+	snprintf(ip_a, sizeof(ip_a), "127.0.7.%d", 2 + 2 * (round % 50));
+	snprintf(ip_b, sizeof(ip_b), "127.0.7.%d", 3 + 2 * (round % 50));
 	for (i = 0; i < SOAK_PAIRS; i++) {
-		rdv_peer_init(&a[i], "127.0.7.2", round * SOAK_PAIRS + i);
-		rdv_peer_init(&b[i], "127.0.7.3", round * SOAK_PAIRS + i);
+		rdv_peer_init(&a[i], ip_a, round * SOAK_PAIRS + i);
+		rdv_peer_init(&b[i], ip_b, round * SOAK_PAIRS + i);
 		rdv_register(&a[i], &d);
 		rdv_register(&b[i], &d);
 		ck_assert_int_eq(h_udp_send(a[i].udp, "127.0.0.1", d.port,
@@ -57,7 +65,7 @@ soak_round(int round)
 		rdv_request(&a[i], &d, "Peer", &b[i]);
 		rdv_request(&b[i], &d, "Peer", &a[i]);
 	}
-	rdv_peer_init(&junk, "127.0.7.4", 1);
+	rdv_peer_init(&junk, "127.0.8.4", 1);
 	rdv_send(&junk, &d, "{\"LocalPeerPort\":[],\"ConnectionType\":1}");
 	rdv_expect_error(&junk, "invalid request: ConnectionType must be a "
 	    "string", H_TIMEOUT_MS);

@@ -37,7 +37,7 @@
 
 #include "harness.h"
 
-#define H_START_ATTEMPTS	5	/* new ports after a bind failure */
+#define H_START_ATTEMPTS	10	/* new ports after a bind failure */
 #define H_START_TIMEOUT_MS	10000
 #define H_STOP_TIMEOUT_MS	5000
 #define H_POLL_MS		10
@@ -627,18 +627,37 @@ h_port_free(int port)
 	return (free_);
 }
 
-/* An ephemeral port, other than avoid, free as h_port_free() sees it. */
+/*
+ * A port free as h_port_free() sees it, other than avoid.  It is drawn
+ * below the kernel's ephemeral range: ports in that range are handed out
+ * as source ports to every outgoing connection and datagram of every test
+ * running alongside, and one of them may take it before the daemon binds.
+ */
 static int
 h_pick_port(int avoid)
 {
-	int	attempt, fd, port;
+	static pid_t	seeded;
+	unsigned int	low = 32768, high = 60999;
+	int		attempt, port;
+	FILE		*f;
 
-	for (attempt = 0; attempt < 50; attempt++) {
-		if ((fd = h_bind("127.0.0.1", SOCK_STREAM, 0)) == -1)
-			return (-1);
-		port = h_local_port(fd);
-		close(fd);
-		if (port > 0 && port != avoid && h_port_free(port))
+	/* Each process (Check forks one per test) draws its own ports. */
+	if (seeded != getpid()) {
+		seeded = getpid();
+		srandom((unsigned int)seeded ^ (unsigned int)h_now_ms());
+	}
+
+	if ((f = fopen("/proc/sys/net/ipv4/ip_local_port_range", "r")) !=
+	    NULL) {
+		if (fscanf(f, "%u %u", &low, &high) != 2)
+			low = 32768;
+		fclose(f);
+	}
+	if (low <= 2048)
+		low = 32768;	/* no room below: take our chances above */
+	for (attempt = 0; attempt < 200; attempt++) {
+		port = 1024 + (int)((unsigned int)random() % (low - 1024));
+		if (port != avoid && h_port_free(port))
 			return (port);
 	}
 	return (-1);
