@@ -21,8 +21,10 @@
 #include <netinet/in.h>
 #include <arpa/inet.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -56,6 +58,8 @@ static pid_t	h_spawn(const struct h_daemon *, const char *const *, int);
 static void	h_exec(char *const [], int, pid_t)
 		    __attribute__((noreturn));
 static int	h_daemon_wait_ready(struct h_daemon *);
+static int	h_pid_listens(pid_t, int);
+static int	h_pid_has_socket(pid_t, unsigned long);
 static int	h_daemon_reap(struct h_daemon *, int);
 static void	h_reaper_start(struct h_daemon *);
 static void	h_reaper(const struct h_daemon *, int)
@@ -754,7 +758,64 @@ h_exec(char *const argv[], int log_fd, pid_t parent)
 	_exit(127);
 }
 
-/* Polls GET /healthz: 0 once it answers 200, -1 if the daemon exits. */
+/* 1 if process pid holds the socket with this inode number. */
+static int
+h_pid_has_socket(pid_t pid, unsigned long inode)
+{
+	struct dirent	*de;
+	DIR		*dir;
+	char		 path[320], link[PATH_MAX], want[64];
+	ssize_t		 n;
+	int		 found = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
+	snprintf(want, sizeof(want), "socket:[%lu]", inode);
+	if ((dir = opendir(path)) == NULL)
+		return (0);
+	while (!found && (de = readdir(dir)) != NULL) {
+		snprintf(path, sizeof(path), "/proc/%d/fd/%s", (int)pid,
+		    de->d_name);
+		n = readlink(path, link, sizeof(link) - 1);
+		if (n > 0) {
+			link[n] = '\0';
+			found = strcmp(link, want) == 0;
+		}
+	}
+	closedir(dir);
+	return (found);
+}
+
+/* 1 if process pid holds a TCP socket listening on port (any family). */
+static int
+h_pid_listens(pid_t pid, int port)
+{
+	static const char *const tables[] = { "/proc/net/tcp",
+	    "/proc/net/tcp6" };
+	char		 line[512];
+	unsigned int	 lport, state;
+	unsigned long	 inode;
+	size_t		 i;
+	int		 found = 0;
+	FILE		*f;
+
+	for (i = 0; !found && i < sizeof(tables) / sizeof(*tables); i++) {
+		if ((f = fopen(tables[i], "r")) == NULL)
+			continue;
+		while (!found && fgets(line, sizeof(line), f) != NULL) {
+			if (sscanf(line, " %*d: %*[0-9A-Fa-f]:%x %*[0-9A-Fa-f]:"
+			    "%*x %x %*s %*s %*s %*d %*d %lu", &lport, &state,
+			    &inode) == 3 && (int)lport == port &&
+			    state == 0x0a)
+				found = h_pid_has_socket(pid, inode);
+		}
+		fclose(f);
+	}
+	return (found);
+}
+
+/*
+ * Polls GET /healthz: 0 once our daemon answers 200, -1 if it exits.
+ */
 static int
 h_daemon_wait_ready(struct h_daemon *d)
 {
@@ -769,7 +830,12 @@ h_daemon_wait_ready(struct h_daemon *d)
 		if (h_http(d, "GET", "/healthz", NULL, &r) == 0) {
 			status = r.status;
 			h_http_response_free(&r);
-			if (status == 200)
+			/*
+			 * Another test's daemon may have taken the admin port
+			 * between our check and our bind; only ours counts.
+			 */
+			if (status == 200 && h_pid_listens(d->pid,
+			    d->admin_port))
 				return (0);
 		}
 		poll(NULL, 0, 2 * H_POLL_MS);
