@@ -28,6 +28,7 @@
 #include "rdv.h"
 #include "reload.h"
 #include "stats.h"
+#include "suite.h"
 
 #define WAIT_MS		10000
 #define TEST_TIMEOUT_MS	120000
@@ -1369,11 +1370,5 @@ admin_suite(void)
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(admin_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return (failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE);
+	return (suite_run(admin_suite()));
 }

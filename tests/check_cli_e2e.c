@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "suite.h"
 
 #define PROG			"containment_breach"
 #define MAX_ARGS		8
@@ -283,16 +284,9 @@ cli_suite(void)
 int
 main(void)
 {
-	SRunner	*sr;
-	int	 failed;
-
 	if (getenv("CB_BINARY") == NULL || *getenv("CB_BINARY") == '\0') {
 		fprintf(stderr, "CB_BINARY is not set; skipping\n");
 		return (77);
 	}
-	sr = srunner_create(cli_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return (failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE);
+	return (suite_run(cli_suite()));
 }

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "client/cbc_wire.h"
+#include "suite.h"
 
 START_TEST(test_hostport)
 {
@@ -181,8 +182,6 @@ main(void)
 {
 	Suite	*s = suite_create("client_wire");
 	TCase	*tc = tcase_create("wire");
-	SRunner	*sr;
-	int	 failed;
 
 	tcase_add_test(tc, test_hostport);
 	tcase_add_test(tc, test_registration_padded);
@@ -192,9 +191,5 @@ main(void)
 	tcase_add_test(tc, test_parse_response);
 	tcase_add_test(tc, test_probes);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return (failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE);
+	return (suite_run(s));
 }

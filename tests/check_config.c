@@ -20,6 +20,7 @@
 
 #include "config.h"
 #include "log.h"
+#include "suite.h"
 
 #define PROG		"containment_breach"
 #define MAX_ARGS	12
@@ -783,11 +784,5 @@ config_suite(void)
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(config_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return (failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE);
+	return (suite_run(config_suite()));
 }

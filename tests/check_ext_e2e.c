@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "rdv.h"
+#include "suite.h"
 
 #define ACK_PAD		128	/* clients pad Ack requests to this */
 #define BARRIER_PORT	999999	/* PeerPort of the closing Ack */
@@ -431,8 +432,6 @@ main(void)
 {
 	Suite	*s = suite_create("ext_e2e");
 	TCase	*tc = tcase_create("ext");
-	SRunner	*sr;
-	int	 failed;
 
 	tcase_set_timeout(tc, h_scale_ms(30000) / 1000);
 	tcase_add_test(tc, test_ack_exact_bytes);
@@ -447,9 +446,5 @@ main(void)
 	tcase_add_test(tc, test_local_invalid_dropped);
 	tcase_add_test(tc, test_legacy_client_sees_nothing_new);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return (failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE);
+	return (suite_run(s));
 }

@@ -12,6 +12,7 @@
 
 #include "framer.h"
 #include "proto.h"
+#include "suite.h"
 
 #define MAX_SPANS	8
 
@@ -378,11 +379,5 @@ framer_suite(void)
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(framer_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return (failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE);
+	return (suite_run(framer_suite()));
 }

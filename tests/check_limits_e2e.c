@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "rdv.h"
+#include "suite.h"
 
 #define TOKEN_A		"correct-horse-battery-staple"
 #define TOKEN_B		"another-token-of-some-length"
@@ -571,8 +572,6 @@ main(void)
 {
 	Suite	*s = suite_create("limits_e2e");
 	TCase	*tc = tcase_create("limits");
-	SRunner	*sr;
-	int	 failed;
 
 	tcase_set_timeout(tc, h_scale_ms(30000) / 1000);
 	tcase_add_test(tc, test_max_leases);
@@ -589,9 +588,5 @@ main(void)
 	tcase_add_test(tc, test_tokenless_unchanged);
 	tcase_add_test(tc, test_token_invalid);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return (failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE);
+	return (suite_run(s));
 }

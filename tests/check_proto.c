@@ -12,6 +12,7 @@
 
 #include "proto.h"
 #include "proto_fast.h"
+#include "suite.h"
 
 /* Request pieces, so the cases below read as JSON. */
 #define CT(t)		"\"ConnectionType\":\"" t "\""
@@ -753,11 +754,5 @@ proto_suite(void)
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(proto_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return (failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE);
+	return (suite_run(proto_suite()));
 }

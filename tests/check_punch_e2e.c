@@ -21,6 +21,7 @@
 
 #include "client/containment_breach.h"
 #include "rdv.h"
+#include "suite.h"
 
 #define CLI_MAX_ARGS	24
 
@@ -447,8 +448,6 @@ main(void)
 {
 	Suite	*s = suite_create("punch_e2e");
 	TCase	*tc = tcase_create("punch");
-	SRunner	*sr;
-	int	 failed;
 
 	tcase_set_timeout(tc, h_scale_ms(60000) / 1000);
 	tcase_add_test(tc, test_peer_mode_send);
@@ -462,9 +461,5 @@ main(void)
 	tcase_add_test(tc, test_usage_errors);
 	tcase_add_test(tc, test_blocking_api);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return (failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE);
+	return (suite_run(s));
 }

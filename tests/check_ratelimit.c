@@ -9,6 +9,7 @@
 #include <stdlib.h>
 
 #include "ratelimit.h"
+#include "suite.h"
 
 static struct cb_ip
 ip_n(unsigned int n)
@@ -102,8 +103,6 @@ main(void)
 {
 	Suite	*s = suite_create("ratelimit");
 	TCase	*tc = tcase_create("buckets");
-	SRunner	*sr;
-	int	 failed;
 
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_burst_then_refill);
@@ -111,9 +110,5 @@ main(void)
 	tcase_add_test(tc, test_ips_are_independent);
 	tcase_add_test(tc, test_flood_stays_bounded);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return (failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE);
+	return (suite_run(s));
 }

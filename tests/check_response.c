@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "response.h"
+#include "suite.h"
 
 /* An endpoint from an IP literal and a port. */
 static struct cb_endpoint
@@ -505,11 +506,5 @@ response_suite(void)
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(response_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return (failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE);
+	return (suite_run(response_suite()));
 }

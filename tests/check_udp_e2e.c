@@ -17,6 +17,7 @@
 #include <json-c/json.h>
 
 #include "harness.h"
+#include "suite.h"
 
 #define WAIT_MS		5000
 #define TEST_TIMEOUT_MS	60000
@@ -480,11 +481,5 @@ udp_suite(void)
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(udp_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return (failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE);
+	return (suite_run(udp_suite()));
 }

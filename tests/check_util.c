@@ -17,6 +17,7 @@
 
 #include "siphash.h"
 #include "util.h"
+#include "suite.h"
 
 static const struct {
 	const char	*in;
@@ -304,11 +305,5 @@ util_suite(void)
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(util_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return (failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE);
+	return (suite_run(util_suite()));
 }
