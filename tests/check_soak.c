@@ -1,9 +1,9 @@
 /*
  * Soak: mixed traffic at a steady pace for CB_SOAK_SECONDS (skipped when
- * unset; CI runs a short one).  Valid Peer pairs, invalid datagrams and
- * invalid TCP requests interleave; every pair must get its partner, the
- * daemon's RSS must stay flat once warm, and the log must hold no warning
- * or error.
+ * unset; CI runs a short one).  Valid Peer pairs, invalid datagrams,
+ * invalid TCP requests and over-quota registrations interleave; every
+ * pair must get its partner, the daemon's RSS must stay flat once warm,
+ * and the log must hold no warning or error.
  */
 #include "autoconf.h"
 
@@ -18,6 +18,8 @@
 
 #define SOAK_PAIRS	20	/* pairs in flight per round */
 #define SOAK_SAMPLES	64
+#define SOAK_GREEDY	200	/* over-quota registrations per round */
+#define SOAK_QUOTA	"-max_leases_per_ip=1000"
 
 static struct h_daemon	d;
 
@@ -37,6 +39,28 @@ daemon_rss_kb(void)
 	}
 	fclose(f);
 	return (kb);
+}
+
+/*
+ * One greedy public IP registers SOAK_GREEDY new PeerPorts a round: far
+ * more than -max_leases_per_ip lets it hold, so from the first seconds on
+ * its registrations are dropped as over quota, beside the valid traffic.
+ */
+static void
+soak_over_quota(int round)
+{
+	static int	fd = -1;
+	char		reg[64];
+	int		i, n;
+
+	if (fd == -1 && (fd = h_udp_socket("127.0.9.2", 0)) == -1)
+		ck_abort_msg("no greedy socket");
+	for (i = 0; i < SOAK_GREEDY; i++) {
+		n = snprintf(reg, sizeof(reg), "{\"PeerPort\":%d}",
+		    round * SOAK_GREEDY + i);
+		ck_assert_int_eq(h_udp_send(fd, "127.0.0.1", d.port, reg,
+		    (size_t)n), 0);
+	}
 }
 
 /* One round: SOAK_PAIRS pairs matched, with garbage in between. */
@@ -65,6 +89,7 @@ soak_round(int round)
 		rdv_request(&a[i], &d, "Peer", &b[i]);
 		rdv_request(&b[i], &d, "Peer", &a[i]);
 	}
+	soak_over_quota(round);
 	rdv_peer_init(&junk, "127.0.8.4", 1);
 	rdv_send(&junk, &d, "{\"LocalPeerPort\":[],\"ConnectionType\":1}");
 	rdv_expect_error(&junk, "invalid request: ConnectionType must be a "
@@ -85,7 +110,7 @@ START_TEST(test_soak)
 	int		 seconds = atoi(env), rounds = 0, n = 0, i;
 
 	ck_assert_int_eq(h_daemon_start(&d, "-log_level=warn",
-	    "-lease_timeout=2", "-udp_grace=2", (char *)NULL), 0);
+	    "-lease_timeout=2", "-udp_grace=2", SOAK_QUOTA, (char *)NULL), 0);
 	t0 = h_now_ms();
 	end = t0 + (uint64_t)seconds * 1000;
 	next_sample = t0 + (uint64_t)seconds * 1000 / 5;	/* warm-up */
@@ -100,13 +125,18 @@ START_TEST(test_soak)
 	warm = rss[0];
 	for (i = 1; i < n; i++)
 		peak = rss[i] > peak ? rss[i] : peak;
-	fprintf(stderr, "soak: %d rounds, %lld pairs, rss warm %ld kB "
-	    "peak %ld kB\n", rounds, h_stat(&d, "matches.peer"), warm, peak);
+	fprintf(stderr, "soak: %d rounds, %lld pairs, %lld over quota, "
+	    "rss warm %ld kB peak %ld kB\n", rounds,
+	    h_stat(&d, "matches.peer"), h_stat(&d, "udp_over_quota"), warm,
+	    peak);
 	ck_assert_int_eq(h_stat(&d, "matches.peer"),
 	    (long long)rounds * SOAK_PAIRS);
 	ck_assert_int_eq(h_stat(&d, "udp_invalid"),
 	    (long long)rounds * SOAK_PAIRS);
 	ck_assert_int_le(peak, warm + warm / 10 + 512);
+	/* The greedy IP was held to its quota all along. */
+	ck_assert_int_gt(h_stat(&d, "udp_over_quota"),
+	    (long long)rounds * SOAK_GREEDY / 2);
 	ck_assert(!h_daemon_log_contains(&d, " warn "));
 	ck_assert(!h_daemon_log_contains(&d, " error "));
 	ck_assert_int_eq(h_daemon_stop(&d), 0);
