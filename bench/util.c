@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "bench.h"
+#include "util.h"
 
 static int	lat_cmp(const void *, const void *);
 
@@ -84,21 +85,11 @@ bench_src_ip(int i, char *buf, size_t len)
 socklen_t
 bench_sockaddr(const char *ip, int port, struct sockaddr_storage *ss)
 {
-	struct sockaddr_in	*sin = (struct sockaddr_in *)ss;
-	struct sockaddr_in6	*sin6 = (struct sockaddr_in6 *)ss;
+	struct cb_ip	addr;
 
-	memset(ss, 0, sizeof(*ss));
-	if (inet_pton(AF_INET, ip, &sin->sin_addr) == 1) {
-		sin->sin_family = AF_INET;
-		sin->sin_port = htons((uint16_t)port);
-		return (sizeof(*sin));
-	}
-	if (inet_pton(AF_INET6, ip, &sin6->sin6_addr) == 1) {
-		sin6->sin6_family = AF_INET6;
-		sin6->sin6_port = htons((uint16_t)port);
-		return (sizeof(*sin6));
-	}
-	return (0);
+	if (cb_ip_parse(&addr, ip) == -1)
+		return (0);
+	return (cb_ip_to_sockaddr(&addr, (uint16_t)port, ss));
 }
 
 /*

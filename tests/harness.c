@@ -38,6 +38,7 @@
 #include <json-c/json.h>
 
 #include "harness.h"
+#include "util.h"
 
 #define H_START_ATTEMPTS	10	/* new ports after a bind failure */
 #define H_START_TIMEOUT_MS	10000
@@ -564,21 +565,11 @@ h_poll_until(int (*pred)(void *), void *arg, int timeout_ms)
 static socklen_t
 h_sockaddr(const char *ip, int port, struct sockaddr_storage *ss)
 {
-	struct sockaddr_in	*sin = (struct sockaddr_in *)ss;
-	struct sockaddr_in6	*sin6 = (struct sockaddr_in6 *)ss;
+	struct cb_ip	addr;
 
-	memset(ss, 0, sizeof(*ss));
-	if (inet_pton(AF_INET, ip, &sin->sin_addr) == 1) {
-		sin->sin_family = AF_INET;
-		sin->sin_port = htons((uint16_t)port);
-		return (sizeof(*sin));
-	}
-	if (inet_pton(AF_INET6, ip, &sin6->sin6_addr) == 1) {
-		sin6->sin6_family = AF_INET6;
-		sin6->sin6_port = htons((uint16_t)port);
-		return (sizeof(*sin6));
-	}
-	return (0);
+	if (cb_ip_parse(&addr, ip) == -1)
+		return (0);
+	return (cb_ip_to_sockaddr(&addr, (uint16_t)port, ss));
 }
 
 /* A socket of the type bound to ip:port; IPv6 ones are IPv6 only. */
