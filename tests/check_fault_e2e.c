@@ -30,21 +30,6 @@ start(const char *a1)
 	    (char *)NULL), 0);
 }
 
-/* Two fresh peers on these IPs register, ask for each other and match. */
-static void
-match_one_pair(const char *ip_a, const char *ip_b)
-{
-	struct rdv_peer	a, b;
-
-	rdv_peer_init(&a, ip_a, 1);
-	rdv_peer_init(&b, ip_b, 2);
-	rdv_register(&a, &d);
-	rdv_register(&b, &d);
-	rdv_match_peers(&a, &b, &d);
-	rdv_peer_close(&a);
-	rdv_peer_close(&b);
-}
-
 /* A fresh pair still matches, and /stats agrees with /leases. */
 static void
 still_healthy(void)
@@ -52,7 +37,7 @@ still_healthy(void)
 	struct json_object	*j, *total;
 	int			 status;
 
-	match_one_pair("127.0.0.200", "127.0.0.201");
+	rdv_match_fresh_pair(&d, "127.0.0.200", "127.0.0.201");
 	j = h_get_json(&d, "/leases?limit=0", &status);
 	ck_assert_int_eq(status, 200);
 	ck_assert(json_object_object_get_ex(j, "total", &total));
@@ -156,7 +141,7 @@ START_TEST(test_thousands_of_idle_connections)
 	fprintf(stderr, "idle connections held: %d in %llu ms\n", n,
 	    (unsigned long long)(h_now_ms() - t0));
 	/* The rendezvous goes on beside them. */
-	match_one_pair("127.0.0.2", "127.0.0.3");
+	rdv_match_fresh_pair(&d, "127.0.0.2", "127.0.0.3");
 	/*
 	 * Reset, not closed: ten thousand client sockets in TIME_WAIT would
 	 * hold as many ephemeral ports for a minute, and the daemons of

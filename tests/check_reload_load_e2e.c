@@ -37,21 +37,6 @@ static const char *const faketime_libs[] = {
 	"/usr/local/lib/faketime/libfaketime.so.1",
 };
 
-/* Two fresh peers on these IPs register, ask for each other and match. */
-static void
-match_one_pair(const char *ip_a, const char *ip_b)
-{
-	struct rdv_peer	a, b;
-
-	rdv_peer_init(&a, ip_a, 1);
-	rdv_peer_init(&b, ip_b, 2);
-	rdv_register(&a, &d);
-	rdv_register(&b, &d);
-	rdv_match_peers(&a, &b, &d);
-	rdv_peer_close(&a);
-	rdv_peer_close(&b);
-}
-
 /* The "total" of a /leases listing. */
 static long long
 leases_total(const char *path)
@@ -72,7 +57,7 @@ leases_total(const char *path)
 static void
 still_healthy(void)
 {
-	match_one_pair("127.0.0.200", "127.0.0.201");
+	rdv_match_fresh_pair(&d, "127.0.0.200", "127.0.0.201");
 	ck_assert_int_eq(leases_total("/leases?limit=0"),
 	    h_stat(&d, "leases"));
 	ck_assert_int_eq(h_daemon_stop(&d), 0);

@@ -188,6 +188,22 @@ rdv_match_peers(struct rdv_peer *a, struct rdv_peer *b,
 	rdv_expect_pair(a, b);
 }
 
+/* Two fresh peers on these IPs register, ask for each other and match. */
+void
+rdv_match_fresh_pair(const struct h_daemon *d, const char *ip_a,
+    const char *ip_b)
+{
+	struct rdv_peer	a, b;
+
+	rdv_peer_init(&a, ip_a, 1);
+	rdv_peer_init(&b, ip_b, 2);
+	rdv_register(&a, d);
+	rdv_register(&b, d);
+	rdv_match_peers(&a, &b, d);
+	rdv_peer_close(&a);
+	rdv_peer_close(&b);
+}
+
 void
 rdv_expect_error(struct rdv_peer *p, const char *error, int timeout_ms)
 {

@@ -38,6 +38,8 @@ void		 rdv_expect_match(struct rdv_peer *, const struct rdv_peer *);
 void		 rdv_expect_pair(struct rdv_peer *, struct rdv_peer *);
 void		 rdv_match_peers(struct rdv_peer *, struct rdv_peer *,
 		    const struct h_daemon *);
+void		 rdv_match_fresh_pair(const struct h_daemon *, const char *,
+		    const char *);
 void		 rdv_expect_error(struct rdv_peer *, const char *, int);
 void		 rdv_expect_silence(int, int);
 void		 rdv_wait_stat(const struct h_daemon *, const char *,
