@@ -256,29 +256,35 @@ sc_client_server_cone() {
 	result "cone / cone, Client/Server" "punched, both ways" "$DIRECT"
 }
 
-sc_symmetric() {
-	nl_build symmetric symmetric
-	nl_start_daemon
+# peer_pair: a1 and b1 ask for each other in Peer mode, run together.
+peer_pair() {
 	PA_NAME=a1 PB_NAME=b1
 	punch a1 a1 peer 1 "$NL_NATB_IP:2"; local pa=$NL_LASTPID
 	punch b1 b1 peer 2 "$NL_NATA_IP:1"; local pb=$NL_LASTPID
 	run_pair "$pa" "$pb"
+}
+
+# both_fail_in_time: both sides failed with a reason, within the deadline.
+both_fail_in_time() {
 	expect_failure a1 "$RC_A"
 	expect_failure b1 "$RC_B"
 	awk -v e="$ELAPSED" -v t="$PUNCH_TIMEOUT" 'BEGIN { exit !(e <= t + 3) }' ||
 		fail "took ${ELAPSED}s, deadline ${PUNCH_TIMEOUT}s"
+}
+
+sc_symmetric() {
+	nl_build symmetric symmetric
+	nl_start_daemon
+	peer_pair
+	both_fail_in_time
 	result "symmetric / symmetric, Peer" "fails cleanly" "$(grep -m1 '^error' "$NL_TMP/a1.log") after ${ELAPSED}s (deadline ${PUNCH_TIMEOUT}s); $(nl_count natb cb-unsolicited-in) probes dropped at NAT B"
 }
 
 sc_cone_symmetric() {
 	nl_build cone symmetric
 	nl_start_daemon
-	PA_NAME=a1 PB_NAME=b1
-	punch a1 a1 peer 1 "$NL_NATB_IP:2"; local pa=$NL_LASTPID
-	punch b1 b1 peer 2 "$NL_NATA_IP:1"; local pb=$NL_LASTPID
-	run_pair "$pa" "$pb"
-	expect_failure a1 "$RC_A"
-	expect_failure b1 "$RC_B"
+	peer_pair
+	both_fail_in_time
 	result "cone / symmetric, Peer" "fails cleanly" "$(grep -m1 '^error' "$NL_TMP/a1.log") after ${ELAPSED}s; port-restricted cone A drops B's probes from its new random ports"
 }
 
@@ -289,10 +295,7 @@ sc_cone_symmetric() {
 sc_open() {
 	nl_build open open
 	nl_start_daemon
-	PA_NAME=a1 PB_NAME=b1
-	punch a1 a1 peer 1 "$NL_NATB_IP:2"; local pa=$NL_LASTPID
-	punch b1 b1 peer 2 "$NL_NATA_IP:1"; local pb=$NL_LASTPID
-	run_pair "$pa" "$pb"
+	peer_pair
 	if [ "$RC_A" -eq 124 ] || [ "$RC_B" -eq 124 ]; then fail "hung past the deadline"; fi
 	local out
 	if [ "$RC_A" -eq 0 ] && [ "$RC_B" -eq 0 ]; then out="punched"; else out="failed"; fi
