@@ -97,13 +97,11 @@ struct lease_registry {
 	void			*observer_arg;
 };
 
-static uint64_t	lease_hash(const struct lease_registry *,
-		    const struct lease_key *);
 static uint64_t	lease_node_hash(const struct hnode *, void *);
 static uint64_t	ip_hash(const struct lease_registry *, const struct cb_ip *);
 static uint64_t	ip_node_hash(const struct hnode *, void *);
 static struct hnode **lease_find(const struct lease_registry *,
-		    const struct lease_key *);
+		    const struct lease_key *, uint64_t);
 static struct hnode **ip_find(const struct lease_registry *,
 		    const struct cb_ip *);
 static int	ip_count_add(struct lease_registry *, const struct cb_ip *);
@@ -114,7 +112,7 @@ static void	queue_append(struct lease_registry *, struct lease *,
 static void	queue_arm(struct expiry_queue *, uint64_t);
 static void	queue_expire_cb(evutil_socket_t, short, void *);
 static int	queue_expire(struct expiry_queue *, uint64_t, size_t);
-static void	lease_destroy(struct lease_registry *, struct hnode **,
+static void	lease_destroy(struct lease_registry *, struct lease *,
 		    enum lease_event);
 static size_t	local_len(const struct lease_local *);
 static struct lease *local_resize(struct lease *, struct hnode **, size_t);
@@ -165,8 +163,7 @@ lease_registry_free(struct lease_registry *reg)
 	for (i = 0; i < LEASE_QUEUES; i++) {
 		q = &reg->queues[i];
 		while ((l = TAILQ_FIRST(&q->leases)) != NULL)
-			lease_destroy(reg, lease_find(reg, &l->key),
-			    LEASE_FREED);
+			lease_destroy(reg, l, LEASE_FREED);
 		if (q->timer != NULL)
 			event_free(q->timer);
 	}
@@ -249,8 +246,9 @@ lease_upsert_token(struct lease_registry *reg, const struct lease_key *key,
 	struct hnode	**link;
 	struct lease	 *l, *nl;
 	size_t		  len = local_len(local), tlen;
+	uint64_t	  hash = lease_key_hash(reg, key);
 
-	if ((link = lease_find(reg, key)) != NULL) {
+	if ((link = lease_find(reg, key, hash)) != NULL) {
 		l = (struct lease *)(void *)*link;
 		if (!lease_token_matches(l, token))
 			return (LEASE_UPSERT_TOKEN_MISMATCH);
@@ -287,19 +285,27 @@ lease_upsert_token(struct lease_registry *reg, const struct lease_key *key,
 	l->local_len = (uint8_t)len;
 	local_store(l, local);
 	l->created_ms = now_ms;
-	htable_insert(&reg->table, &l->node, lease_hash(reg, key));
+	htable_insert(&reg->table, &l->node, hash);
 	queue_append(reg, l, now_ms);
 	if (reg->observer != NULL)
-		reg->observer(reg->observer_arg, l, LEASE_CREATED);
+		reg->observer(reg->observer_arg, l, hash, LEASE_CREATED);
 	return (LEASE_UPSERT_CREATED);
 }
 
 struct lease *
 lease_lookup(struct lease_registry *reg, const struct lease_key *key)
 {
+	return (lease_lookup_hashed(reg, key, lease_key_hash(reg, key)));
+}
+
+/* lease_lookup() for a caller that has the key's hash already. */
+struct lease *
+lease_lookup_hashed(struct lease_registry *reg, const struct lease_key *key,
+    uint64_t hash)
+{
 	struct hnode	**link;
 
-	link = lease_find(reg, key);
+	link = lease_find(reg, key, hash);
 	return (link == NULL ? NULL : (struct lease *)(void *)*link);
 }
 
@@ -321,11 +327,11 @@ lease_refresh(struct lease_registry *reg, const struct lease_key *key,
 int
 lease_evict(struct lease_registry *reg, const struct lease_key *key)
 {
-	struct hnode	**link;
+	struct lease	*l;
 
-	if ((link = lease_find(reg, key)) == NULL)
+	if ((l = lease_lookup(reg, key)) == NULL)
 		return (-1);
-	lease_destroy(reg, link, LEASE_EVICTED);
+	lease_destroy(reg, l, LEASE_EVICTED);
 	return (0);
 }
 
@@ -469,10 +475,14 @@ local_store(struct lease *l, const struct lease_local *local)
 		memcpy(p + 2, local->ip.bytes, 16);
 }
 
-static uint64_t
-lease_hash(const struct lease_registry *reg, const struct lease_key *key)
+/*
+ * The hash of a key in the registry's table.  The match keys its own
+ * tables with it too, so that a request hashes its keys once.
+ */
+uint64_t
+lease_key_hash(const struct lease_registry *reg, const struct lease_key *key)
 {
-	return (siphash24(&reg->hash_key, key, sizeof(*key)));
+	return (siphash13(&reg->hash_key, key, sizeof(*key)));
 }
 
 static uint64_t
@@ -480,13 +490,13 @@ lease_node_hash(const struct hnode *node, void *arg)
 {
 	const struct lease	*l = (const struct lease *)(const void *)node;
 
-	return (lease_hash(arg, &l->key));
+	return (lease_key_hash(arg, &l->key));
 }
 
 static uint64_t
 ip_hash(const struct lease_registry *reg, const struct cb_ip *ip)
 {
-	return (siphash24(&reg->hash_key, ip, sizeof(*ip)));
+	return (siphash13(&reg->hash_key, ip, sizeof(*ip)));
 }
 
 static uint64_t
@@ -499,12 +509,13 @@ ip_node_hash(const struct hnode *node, void *arg)
 
 /* Returns the link pointing at the lease, for O(1) unlinking, or NULL. */
 static struct hnode **
-lease_find(const struct lease_registry *reg, const struct lease_key *key)
+lease_find(const struct lease_registry *reg, const struct lease_key *key,
+    uint64_t hash)
 {
 	struct hnode	**link;
 	struct lease	 *l;
 
-	link = htable_chain(&reg->table, lease_hash(reg, key));
+	link = htable_chain(&reg->table, hash);
 	for (; *link != NULL; link = &(*link)->next) {
 		l = (struct lease *)(void *)*link;
 		if (l->key.peer_port == key->peer_port &&
@@ -639,24 +650,23 @@ queue_expire(struct expiry_queue *q, uint64_t now_ms, size_t budget)
 
 	while (budget-- > 0 && (l = TAILQ_FIRST(&q->leases)) != NULL &&
 	    l->expires_ms <= now_ms) {
-		lease_destroy(q->reg, lease_find(q->reg, &l->key),
-		    LEASE_EXPIRED);
+		lease_destroy(q->reg, l, LEASE_EXPIRED);
 		n++;
 	}
 	return (n);
 }
 
-/* Tells the observer, then unlinks and frees the lease *link points at. */
+/* Tells the observer, then unlinks and frees a lease. */
 static void
-lease_destroy(struct lease_registry *reg, struct hnode **link,
+lease_destroy(struct lease_registry *reg, struct lease *l,
     enum lease_event why)
 {
-	struct lease	*l = (struct lease *)(void *)*link;
+	uint64_t	hash = lease_key_hash(reg, &l->key);
 
 	if (reg->observer != NULL)
-		reg->observer(reg->observer_arg, l, why);
-	/* The observer may not change the registry, so link still holds. */
-	htable_unlink(&reg->table, link);
+		reg->observer(reg->observer_arg, l, hash, why);
+	/* The observer may not change the registry: l is still linked. */
+	htable_unlink(&reg->table, lease_find(reg, &l->key, hash));
 	TAILQ_REMOVE(&reg->queues[l->queue].leases, l, expiry);
 	ip_count_remove(reg, &l->key.ip);
 	free(l);

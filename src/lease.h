@@ -31,8 +31,11 @@ enum lease_event {
 	LEASE_FREED,		/* the registry is being torn down */
 };
 
-/* Told of every lease created or about to be freed. */
-typedef void	(*lease_observer)(void *, const struct lease *,
+/*
+ * Told of every lease created or about to be freed, with the hash of its
+ * key (lease_key_hash()), which the observer's own tables may reuse.
+ */
+typedef void	(*lease_observer)(void *, const struct lease *, uint64_t,
 		    enum lease_event);
 
 enum lease_upsert_result {
@@ -80,6 +83,10 @@ enum lease_upsert_result lease_upsert_token(struct lease_registry *,
 		    const struct lease_local *, const struct lease_token *,
 		    uint64_t);
 struct lease	*lease_lookup(struct lease_registry *,
+		    const struct lease_key *);
+struct lease	*lease_lookup_hashed(struct lease_registry *,
+		    const struct lease_key *, uint64_t);
+uint64_t	 lease_key_hash(const struct lease_registry *,
 		    const struct lease_key *);
 int		 lease_refresh(struct lease_registry *,
 		    const struct lease_key *, uint64_t);

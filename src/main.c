@@ -52,7 +52,7 @@ static void	daemon_start(struct daemon_ctx *, struct daemon_sockets *);
 static void	daemon_stop(struct daemon_ctx *);
 static void	daemon_log_listening(const struct daemon_ctx *,
 		    const struct daemon_sockets *);
-static void	lease_event_cb(void *, const struct lease *,
+static void	lease_event_cb(void *, const struct lease *, uint64_t,
 		    enum lease_event);
 static void	signal_cb(evutil_socket_t, short, void *);
 static void	block_stop_signals(void);
@@ -255,7 +255,8 @@ daemon_stop(struct daemon_ctx *ctx)
 
 /* The registry's observer: the match hears of every lease change. */
 static void
-lease_event_cb(void *arg, const struct lease *l, enum lease_event ev)
+lease_event_cb(void *arg, const struct lease *l, uint64_t hash,
+    enum lease_event ev)
 {
 	struct daemon_ctx	*ctx = arg;
 
@@ -269,7 +270,7 @@ lease_event_cb(void *arg, const struct lease *l, enum lease_event ev)
 			    lease_key(l)->peer_port);
 		}
 	}
-	match_lease_event(ctx->match, l, ev);
+	match_lease_event(ctx->match, l, hash, ev);
 }
 
 static void

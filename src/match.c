@@ -25,26 +25,23 @@
 
 #include "log.h"
 #include "match.h"
-#include "siphash.h"
 
 struct match {
 	struct lease_registry	*leases;
 	struct stats		*stats;
 	struct match_callbacks	 cb;
-	struct siphash_key	 hash_key;
 	struct htable		 waiters;	/* Peer and Client requests */
 	struct htable		 servers;	/* Server registrations */
 	size_t			 registered;	/* servers that have a lease */
 };
 
-static uint64_t	key_hash(const struct match *, const struct lease_key *);
 static uint64_t	req_hash(const struct hnode *, void *);
 static int	key_equal(const struct lease_key *, const struct lease_key *);
 static struct htable *table_of(struct match *, const struct match_req *);
-static struct match_req *find(const struct htable *, const struct match *,
-		    const struct lease_key *);
+static struct match_req *find(const struct htable *,
+		    const struct lease_key *, uint64_t);
 static struct match_req *registered_server(const struct match *,
-		    const struct lease_key *);
+		    const struct match_req *);
 static void	link_req(struct match *, struct match_req *);
 static void	adopt_clients(struct match_req *, struct match_req *);
 static void	unlink_req(struct match *, struct match_req *);
@@ -53,10 +50,10 @@ static void	finish(struct match *, struct match_req *,
 static void	fail(struct match *, struct match_req *, enum rdv_error);
 static int	token_refused(struct match *, struct match_req *,
 		    const struct lease *);
-static int	endpoint_of(const struct match *, const struct lease_key *,
+static int	endpoint_of(const struct match *, const struct match_req *,
 		    struct cb_endpoint *, struct lease_local *, int *);
 static int	pair_responses(const struct match *,
-		    const struct lease_key *, const struct lease_key *,
+		    const struct match_req *, const struct match_req *,
 		    struct rdv_response *, struct rdv_response *);
 static void	became_ready(struct match *, struct match_req *);
 static void	try_pair(struct match *, struct match_req *);
@@ -74,7 +71,6 @@ match_new(struct lease_registry *leases, struct stats *stats,
 	m->leases = leases;
 	m->stats = stats;
 	m->cb = *cb;
-	siphash_key_random(&m->hash_key);
 	if (htable_init(&m->waiters, 64, req_hash, m) == -1 ||
 	    htable_init(&m->servers, 64, req_hash, m) == -1) {
 		match_free(m);
@@ -107,12 +103,16 @@ match_submit(struct match *m, struct match_req *req)
 	req->linked = 0;
 	req->server = NULL;
 	TAILQ_INIT(&req->clients);
-	own = lease_lookup(m->leases, &req->self);
+	/* Each key is hashed once here, for every table it is looked up in. */
+	req->self_hash = lease_key_hash(m->leases, &req->self);
+	req->target_hash = req->role == MATCH_ROLE_SERVER ? 0 :
+	    lease_key_hash(m->leases, &req->target);
+	own = lease_lookup_hashed(m->leases, &req->self, req->self_hash);
 	if (own != NULL && token_refused(m, req, own))
 		return;
 	req->has_lease = own != NULL;
 	if (req->role == MATCH_ROLE_CLIENT) {
-		req->server = registered_server(m, &req->target);
+		req->server = registered_server(m, req);
 		if (req->server == NULL) {
 			memset(&resp, 0, sizeof(resp));
 			resp.error = RDV_ERR_NO_SUCH_SERVER;
@@ -154,7 +154,7 @@ match_withdraw(struct match *m, struct match_req *req)
 
 /* The lease registry's observer: a lease appeared or is going away. */
 void
-match_lease_event(struct match *m, const struct lease *l,
+match_lease_event(struct match *m, const struct lease *l, uint64_t hash,
     enum lease_event ev)
 {
 	const struct lease_key	*key = lease_key(l);
@@ -164,8 +164,8 @@ match_lease_event(struct match *m, const struct lease *l,
 	/* Teardown: the sessions have gone, or will never be answered. */
 	if (ev == LEASE_FREED)
 		return;
-	waiter = find(&m->waiters, m, key);
-	server = find(&m->servers, m, key);
+	waiter = find(&m->waiters, key, hash);
+	server = find(&m->servers, key, hash);
 	switch (ev) {
 	case LEASE_CREATED:
 		if (server != NULL && !server->has_lease &&
@@ -197,10 +197,11 @@ enum match_lease_state
 match_state(const struct match *m, const struct lease_key *key)
 {
 	const struct match_req	*req;
+	uint64_t		 hash = lease_key_hash(m->leases, key);
 
-	if ((req = find(&m->servers, m, key)) != NULL && req->has_lease)
+	if ((req = find(&m->servers, key, hash)) != NULL && req->has_lease)
 		return (MATCH_STATE_SERVER);
-	if ((req = find(&m->waiters, m, key)) != NULL && req->has_lease)
+	if ((req = find(&m->waiters, key, hash)) != NULL && req->has_lease)
 		return (MATCH_STATE_WAITING);
 	return (MATCH_STATE_IDLE);
 }
@@ -219,18 +220,10 @@ match_waiting(const struct match *m)
 }
 
 static uint64_t
-key_hash(const struct match *m, const struct lease_key *key)
-{
-	return (siphash24(&m->hash_key, key, sizeof(*key)));
-}
-
-static uint64_t
 req_hash(const struct hnode *node, void *arg)
 {
-	const struct match_req	*req;
-
-	req = (const struct match_req *)(const void *)node;
-	return (key_hash(arg, &req->self));
+	(void)arg;
+	return (((const struct match_req *)(const void *)node)->self_hash);
 }
 
 static int
@@ -245,14 +238,14 @@ table_of(struct match *m, const struct match_req *req)
 	return (req->role == MATCH_ROLE_SERVER ? &m->servers : &m->waiters);
 }
 
+/* The request linked under key, whose lease_key_hash() is hash. */
 static struct match_req *
-find(const struct htable *t, const struct match *m,
-    const struct lease_key *key)
+find(const struct htable *t, const struct lease_key *key, uint64_t hash)
 {
 	struct hnode		*node;
 	struct match_req	*req;
 
-	for (node = *htable_chain(t, key_hash(m, key)); node != NULL;
+	for (node = *htable_chain(t, hash); node != NULL;
 	    node = node->next) {
 		req = (struct match_req *)(void *)node;
 		if (key_equal(&req->self, key))
@@ -261,10 +254,13 @@ find(const struct htable *t, const struct match *m,
 	return (NULL);
 }
 
+/* The Server req targets, if it is registered and has its lease. */
 static struct match_req *
-registered_server(const struct match *m, const struct lease_key *key)
+registered_server(const struct match *m, const struct match_req *req)
 {
-	struct match_req	*server = find(&m->servers, m, key);
+	struct match_req	*server;
+
+	server = find(&m->servers, &req->target, req->target_hash);
 
 	return (server != NULL && server->has_lease ? server : NULL);
 }
@@ -276,13 +272,13 @@ link_req(struct match *m, struct match_req *req)
 	struct htable		*t = table_of(m, req);
 	struct match_req	*old;
 
-	if ((old = find(t, m, &req->self)) != NULL) {
+	if ((old = find(t, &req->self, req->self_hash)) != NULL) {
 		/* Clients waiting on a replaced Server wait on its successor. */
 		if (req->role == MATCH_ROLE_SERVER)
 			adopt_clients(req, old);
 		fail(m, old, RDV_ERR_REPLACED);
 	}
-	htable_insert(t, &req->node, key_hash(m, &req->self));
+	htable_insert(t, &req->node, req->self_hash);
 	req->linked = 1;
 }
 
@@ -309,7 +305,7 @@ unlink_req(struct match *m, struct match_req *req)
 	struct hnode		**link;
 	struct match_req	 *client;
 
-	link = htable_chain(t, key_hash(m, &req->self));
+	link = htable_chain(t, req->self_hash);
 	while (*link != &req->node)
 		link = &(*link)->next;
 	htable_unlink(t, link);
@@ -367,16 +363,20 @@ token_refused(struct match *m, struct match_req *req, const struct lease *l)
 	return (1);
 }
 
-/* A lease's public endpoint and, if it has one (*has_local), LAN one. */
+/*
+ * The public endpoint of req's own lease and, if it has one (*has_local),
+ * its LAN one.
+ */
 static int
-endpoint_of(const struct match *m, const struct lease_key *key,
+endpoint_of(const struct match *m, const struct match_req *req,
     struct cb_endpoint *ep, struct lease_local *local, int *has_local)
 {
 	struct lease	*l;
 
-	if ((l = lease_lookup(m->leases, key)) == NULL)
+	l = lease_lookup_hashed(m->leases, &req->self, req->self_hash);
+	if (l == NULL)
 		return (-1);
-	ep->ip = key->ip;
+	ep->ip = req->self.ip;
 	ep->port = lease_udp_port(l);
 	*has_local = lease_get_local(l, local);
 	return (0);
@@ -388,8 +388,8 @@ endpoint_of(const struct match *m, const struct lease_key *key,
  * gave one (contract section 9).  -1 if a lease is missing.
  */
 static int
-pair_responses(const struct match *m, const struct lease_key *a,
-    const struct lease_key *b, struct rdv_response *ra,
+pair_responses(const struct match *m, const struct match_req *a,
+    const struct match_req *b, struct rdv_response *ra,
     struct rdv_response *rb)
 {
 	struct lease_local	la, lb;
@@ -442,11 +442,11 @@ try_pair(struct match *m, struct match_req *a)
 	struct match_req	*b;
 	struct rdv_response	 ra, rb;
 
-	b = find(&m->waiters, m, &a->target);
+	b = find(&m->waiters, &a->target, a->target_hash);
 	if (b == NULL || b == a || b->role != MATCH_ROLE_PEER ||
 	    !b->has_lease || !key_equal(&b->target, &a->self))
 		return;
-	if (pair_responses(m, &a->self, &b->self, &ra, &rb) == -1)
+	if (pair_responses(m, a, b, &ra, &rb) == -1)
 		return;
 	stats_inc(m->stats, STAT_MATCH_PEER);
 	log_match("peer", &ra);
@@ -461,10 +461,10 @@ serve_client(struct match *m, struct match_req *client)
 	struct match_req	*server;
 	struct rdv_response	 rc, rs;
 
-	server = registered_server(m, &client->target);
+	server = registered_server(m, client);
 	client->server = NULL;
 	if (server == NULL ||
-	    pair_responses(m, &client->self, &server->self, &rc, &rs) == -1) {
+	    pair_responses(m, client, server, &rc, &rs) == -1) {
 		fail(m, client, RDV_ERR_NO_SUCH_SERVER);
 		return;
 	}

@@ -33,6 +33,8 @@ struct match_req {
 	struct hnode		 node;		/* in waiters or servers */
 	struct lease_key	 self;		/* (connection IP, LocalPeerPort) */
 	struct lease_key	 target;	/* Peer and Client only */
+	uint64_t		 self_hash;	/* lease_key_hash()es, set */
+	uint64_t		 target_hash;	/* by match_submit() */
 	enum match_role		 role;
 	struct lease_token	 token;		/* must match self's lease's */
 	void			*owner;		/* handed back in callbacks */
@@ -71,7 +73,7 @@ int		 match_keepalive(struct match *, struct match_req *, uint64_t);
 void		 match_udp_timeout(struct match *, struct match_req *);
 void		 match_withdraw(struct match *, struct match_req *);
 void		 match_lease_event(struct match *, const struct lease *,
-		    enum lease_event);
+		    uint64_t, enum lease_event);
 
 enum match_lease_state match_state(const struct match *,
 		    const struct lease_key *);

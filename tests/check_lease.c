@@ -22,11 +22,16 @@ struct observed {
 	struct lease_key	 last;
 };
 
+static struct lease_registry	*reg;
+
+/* Counts what the registry tells; the hash it passes must be the key's. */
 static void
-observe(void *arg, const struct lease *l, enum lease_event ev)
+observe(void *arg, const struct lease *l, uint64_t hash,
+    enum lease_event ev)
 {
 	struct observed	*o = arg;
 
+	ck_assert_uint_eq(hash, lease_key_hash(reg, lease_key(l)));
 	o->last = *lease_key(l);
 	switch (ev) {
 	case LEASE_CREATED:
@@ -56,7 +61,6 @@ key_of(const char *ip, uint32_t peer_port)
 }
 
 static struct event_base	*base;
-static struct lease_registry	*reg;
 static struct observed		 obs;
 
 static void

@@ -59,10 +59,11 @@ static const struct match_callbacks callbacks = {
 };
 
 static void
-observer(void *arg, const struct lease *l, enum lease_event ev)
+observer(void *arg, const struct lease *l, uint64_t hash,
+    enum lease_event ev)
 {
 	(void)arg;
-	match_lease_event(m, l, ev);
+	match_lease_event(m, l, hash, ev);
 }
 
 static struct lease_key

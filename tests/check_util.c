@@ -12,6 +12,7 @@
 
 #include <check.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -68,6 +69,46 @@ START_TEST(test_ip_bad)
 
 	ck_assert_msg(cb_ip_parse(&ip, ip_bad[_i]) == -1, "accepted \"%s\"",
 	    ip_bad[_i]);
+}
+END_TEST
+
+/*
+ * cb_ip_parse() reads IPv4 by hand; it must take exactly what
+ * inet_pton(AF_INET) takes, with the same value, on random strings over
+ * digits and dots (and on every octet from 0 to 999, with leading zeros).
+ */
+START_TEST(test_ip_v4_like_inet_pton)
+{
+	static const char	alphabet[] = "0123456789..";
+	struct cb_ip		ip, want;
+	struct in_addr		v4;
+	char			text[24];
+	size_t			n, i;
+	int			round, ok;
+
+	srandom(11);
+	for (round = 0; round < 300000; round++) {
+		if (round < 1000)
+			snprintf(text, sizeof(text), "1.%d.2.3", round);
+		else if (round < 2000)
+			snprintf(text, sizeof(text), "0%d.1.1.1", round - 1000);
+		else {
+			n = (size_t)random() % 18;
+			for (i = 0; i < n; i++)
+				text[i] = alphabet[random() %
+				    (sizeof(alphabet) - 1)];
+			text[n] = '\0';
+		}
+		ok = inet_pton(AF_INET, text, &v4) == 1;
+		ck_assert_msg((cb_ip_parse(&ip, text) == 0) == ok, "\"%s\"",
+		    text);
+		if (!ok)
+			continue;
+		memset(want.bytes, 0, 10);
+		want.bytes[10] = want.bytes[11] = 0xff;
+		memcpy(want.bytes + 12, &v4, 4);
+		ck_assert_mem_eq(ip.bytes, want.bytes, sizeof(ip.bytes));
+	}
 }
 END_TEST
 
@@ -262,6 +303,25 @@ START_TEST(test_siphash_vectors)
 }
 END_TEST
 
+/*
+ * SipHash-1-3 with the all-zero key, as CPython computes it
+ * (PYTHONHASHSEED=0 python3 -c 'print(hex(hash(b"siphash") % 2**64))').
+ */
+START_TEST(test_siphash13_vectors)
+{
+	struct siphash_key	zero = { 0, 0 };
+	uint8_t			in[20];
+	size_t			i;
+
+	for (i = 0; i < sizeof(in); i++)
+		in[i] = (uint8_t)i;
+	ck_assert_uint_eq(siphash13(&zero, "siphash", 7),
+	    0x8264ceeccb16bcbeULL);
+	ck_assert_uint_eq(siphash13(&zero, in, 8), 0xead411e67ebe2eeaULL);
+	ck_assert_uint_eq(siphash13(&zero, in, 20), 0x639e355ae68c0100ULL);
+}
+END_TEST
+
 START_TEST(test_siphash_key_random)
 {
 	struct siphash_key	a, b;
@@ -284,6 +344,7 @@ util_suite(void)
 	    (int)(sizeof(ip_good) / sizeof(ip_good[0])));
 	tcase_add_loop_test(tc_ip, test_ip_bad, 0,
 	    (int)(sizeof(ip_bad) / sizeof(ip_bad[0])));
+	tcase_add_test(tc_ip, test_ip_v4_like_inet_pton);
 	tcase_add_test(tc_ip, test_ip_equal);
 	tcase_add_test(tc_ip, test_sockaddr_v4);
 	tcase_add_test(tc_ip, test_sockaddr_v6);
@@ -297,6 +358,7 @@ util_suite(void)
 	suite_add_tcase(s, tc_num);
 
 	tcase_add_test(tc_hash, test_siphash_vectors);
+	tcase_add_test(tc_hash, test_siphash13_vectors);
 	tcase_add_test(tc_hash, test_siphash_key_random);
 	suite_add_tcase(s, tc_hash);
 	return (s);

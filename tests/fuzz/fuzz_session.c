@@ -30,11 +30,12 @@
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
 static void
-fuzz_lease_event(void *arg, const struct lease *l, enum lease_event ev)
+fuzz_lease_event(void *arg, const struct lease *l, uint64_t hash,
+    enum lease_event ev)
 {
 	struct daemon_ctx	*ctx = arg;
 
-	match_lease_event(ctx->match, l, ev);
+	match_lease_event(ctx->match, l, hash, ev);
 }
 
 /* Leases for 127.0.0.2 and 127.0.0.3, PeerPorts 1 and 2, as bits say. */
