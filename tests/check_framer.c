@@ -350,6 +350,83 @@ START_TEST(test_unclosed_string_hits_limit)
 }
 END_TEST
 
+/*
+ * The framer's rules one byte at a time, as the first version of the
+ * framer applied them: the model the table-driven scan must agree with.
+ * Returns the outcome after feeding s[0, n) in one piece from a fresh
+ * state, the object's length in *len and the whitespace in *skipped.
+ */
+static enum framer_status
+model_frame(const char *s, size_t n, size_t max, size_t *skipped,
+    size_t *len)
+{
+	unsigned int	depth = 0;
+	int		in_string = 0, escaped = 0;
+	size_t		i = 0;
+
+	while (i < n && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' ||
+	    s[i] == '\r'))
+		i++;
+	*skipped = i;
+	*len = 0;
+	if (i == n)
+		return (FRAMER_NEED_MORE);
+	if (s[i] != '{')
+		return (FRAMER_NOT_OBJECT);
+	for (; i < n; i++) {
+		if (*len == max)
+			return (FRAMER_TOO_LARGE);
+		(*len)++;
+		if (escaped)
+			escaped = 0;
+		else if (in_string && s[i] == '\\')
+			escaped = 1;
+		else if (s[i] == '"')
+			in_string = !in_string;
+		else if (!in_string && (s[i] == '{' || s[i] == '['))
+			depth++;
+		else if (!in_string && (s[i] == '}' || s[i] == ']') &&
+		    --depth == 0)
+			return (FRAMER_COMPLETE);
+	}
+	return (FRAMER_NEED_MORE);
+}
+
+/*
+ * Random streams over the bytes that matter (and one that does not), cut
+ * at random points: the framer agrees with the model on the outcome, the
+ * object's span and the whitespace before it.
+ */
+START_TEST(test_agrees_with_byte_model)
+{
+	static const char	alphabet[] = "{}[]\"\\ \na";
+	char			buf[96];
+	struct framer		f;
+	enum framer_status	st, want;
+	size_t			n, pos, used, skipped, len, max, i;
+	int			round;
+
+	srandom(7);
+	for (round = 0; round < 200000; round++) {
+		n = 1 + (size_t)random() % sizeof(buf);
+		for (i = 0; i < n; i++)
+			buf[i] = alphabet[random() % (sizeof(alphabet) - 1)];
+		if (random() % 2)
+			buf[random() % n] = '{';
+		max = 1 + (size_t)random() % 64;
+		want = model_frame(buf, n, max, &skipped, &len);
+		framer_init(&f, max);
+		st = FRAMER_NEED_MORE;
+		for (pos = 0; pos < n && st == FRAMER_NEED_MORE; pos += used)
+			used = framer_feed(&f, buf + pos, 1 +
+			    (size_t)random() % (n - pos), &st);
+		ck_assert_int_eq(st, want);
+		ck_assert_uint_eq(f.skipped, skipped);
+		ck_assert_uint_eq(f.length, len);
+	}
+}
+END_TEST
+
 static Suite *
 framer_suite(void)
 {
@@ -372,6 +449,7 @@ framer_suite(void)
 	tcase_add_test(tc, test_complete_is_sticky);
 	tcase_add_test(tc, test_escapes_and_strings);
 	tcase_add_test(tc, test_unclosed_string_hits_limit);
+	tcase_add_test(tc, test_agrees_with_byte_model);
 	suite_add_tcase(s, tc);
 	return (s);
 }
