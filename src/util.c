@@ -20,6 +20,8 @@ static const uint8_t v4mapped_prefix[12] = {
 	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff
 };
 
+static int	ip4_parse(const char *, struct in_addr *);
+
 /* Stores an IPv4 address (network order) in the mapped form. */
 static void
 cb_ip_set_v4(struct cb_ip *ip, const void *v4)
@@ -71,13 +73,45 @@ cb_ip_parse(struct cb_ip *ip, const char *text)
 {
 	struct in_addr	v4;
 
-	if (inet_pton(AF_INET, text, &v4) == 1) {
+	if (ip4_parse(text, &v4) == 0) {
 		cb_ip_set_v4(ip, &v4);
 		return (0);
 	}
 	if (inet_pton(AF_INET6, text, ip->bytes) == 1)
 		return (0);
 	return (-1);
+}
+
+/*
+ * inet_pton(AF_INET) for the request path, at a fraction of its cost:
+ * exactly four decimal octets of at most 255, none with a leading zero,
+ * which is what glibc's inet_pton accepts (check_util compares the two).
+ */
+static int
+ip4_parse(const char *s, struct in_addr *out)
+{
+	uint8_t		b[4];
+	unsigned int	v;
+	int		i;
+
+	for (i = 0; i < 4; i++) {
+		if (i > 0 && *s++ != '.')
+			return (-1);
+		if (*s < '0' || *s > '9')
+			return (-1);
+		v = (unsigned int)(*s++ - '0');
+		/* An octet starting with 0 ends there: "01" finds no dot. */
+		while (v != 0 && *s >= '0' && *s <= '9') {
+			v = v * 10 + (unsigned int)(*s++ - '0');
+			if (v > 255)
+				return (-1);
+		}
+		b[i] = (uint8_t)v;
+	}
+	if (*s != '\0')
+		return (-1);
+	memcpy(&out->s_addr, b, sizeof(b));
+	return (0);
 }
 
 int
