@@ -548,6 +548,23 @@ proto_decode_request(struct proto_decoder *dec, const char *buf, size_t len,
 	return (*reason == NULL ? 0 : -1);
 }
 
+/*
+ * Takes a canonical request off the front of a stream without framing
+ * it: returns the bytes it used, the whitespace before it included, and
+ * fills req; or 0 when the stream does not start with a complete
+ * canonical request, which then needs the framer and
+ * proto_decode_request().  Both ways give the same request and consume
+ * the same bytes (tests/fuzz/fuzz_fast_request.c).
+ */
+size_t
+proto_decode_request_prefix(struct proto_decoder *dec, const char *buf,
+    size_t len, struct proto_request *req)
+{
+	if (!dec->fast)
+		return (0);
+	return (proto_fast_request_prefix(buf, len, req));
+}
+
 /* The wire name of a connection type. */
 const char *
 proto_conn_type_name(enum conn_type type)

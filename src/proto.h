@@ -59,6 +59,8 @@ int		 proto_decode_registration(struct proto_decoder *,
 		    const char *, size_t, struct proto_registration *);
 int		 proto_decode_request(struct proto_decoder *, const char *,
 		    size_t, struct proto_request *, const char **);
+size_t		 proto_decode_request_prefix(struct proto_decoder *,
+		    const char *, size_t, struct proto_request *);
 const char	*proto_conn_type_name(enum conn_type);
 
 #endif /* CB_PROTO_H */

@@ -26,14 +26,33 @@
 
 #include "proto_fast.h"
 
-/* JSON whitespace; anything else (\f, \v, NUL) is not. */
-#define FAST_IS_SPACE(c)	((c) == ' ' || (c) == '\t' || (c) == '\n' || \
-				    (c) == '\r')
+/*
+ * Byte classes, one table lookup each: JSON whitespace (space, tab, LF,
+ * CR; not \f, \v or NUL), and the bytes of an IP literal's text.
+ */
+#define FAST_SPACE	0x01
+#define FAST_IP_CHAR	0x02
+
+static const uint8_t	fast_class[256] = {
+	[' '] = FAST_SPACE, ['\t'] = FAST_SPACE, ['\n'] = FAST_SPACE,
+	['\r'] = FAST_SPACE,
+	['0'] = FAST_IP_CHAR, ['1'] = FAST_IP_CHAR, ['2'] = FAST_IP_CHAR,
+	['3'] = FAST_IP_CHAR, ['4'] = FAST_IP_CHAR, ['5'] = FAST_IP_CHAR,
+	['6'] = FAST_IP_CHAR, ['7'] = FAST_IP_CHAR, ['8'] = FAST_IP_CHAR,
+	['9'] = FAST_IP_CHAR, ['a'] = FAST_IP_CHAR, ['b'] = FAST_IP_CHAR,
+	['c'] = FAST_IP_CHAR, ['d'] = FAST_IP_CHAR, ['e'] = FAST_IP_CHAR,
+	['f'] = FAST_IP_CHAR, ['A'] = FAST_IP_CHAR, ['B'] = FAST_IP_CHAR,
+	['C'] = FAST_IP_CHAR, ['D'] = FAST_IP_CHAR, ['E'] = FAST_IP_CHAR,
+	['F'] = FAST_IP_CHAR, [':'] = FAST_IP_CHAR, ['.'] = FAST_IP_CHAR,
+};
+
+#define FAST_IS(c, cls)	(fast_class[(unsigned char)(c)] & (cls))
 
 static const char	*fast_space(const char *, const char *);
 static int		 fast_end(const char *, const char *);
 static const char	*fast_token(const char *, const char *, const char *,
 			    size_t);
+static const char	*fast_char(const char *, const char *, char);
 static const char	*fast_port(const char *, const char *, uint32_t *);
 static const char	*fast_key(const char *, const char *, int *);
 static const char	*fast_type(const char *, const char *,
@@ -46,7 +65,7 @@ static const char	*fast_member(const char *, const char *,
 static const char *
 fast_space(const char *p, const char *end)
 {
-	while (p < end && FAST_IS_SPACE(*p))
+	while (p < end && FAST_IS(*p, FAST_SPACE))
 		p++;
 	return (p);
 }
@@ -64,6 +83,13 @@ fast_end(const char *p, const char *end)
 	while (end - p >= 8 && memcmp(p, spaces, 8) == 0)
 		p += 8;
 	return (fast_space(p, end) == end);
+}
+
+/* Matches the byte c at p; returns the byte after it, or NULL. */
+static const char *
+fast_char(const char *p, const char *end, char c)
+{
+	return (p < end && *p == c ? p + 1 : NULL);
 }
 
 /* Matches tok (n bytes) at p; returns the byte after it, or NULL. */
@@ -87,7 +113,7 @@ fast_port(const char *p, const char *end, uint32_t *out)
 	uint64_t	n = 0;
 	size_t		i;
 
-	for (i = 0; p + i < end && p[i] >= '0' && p[i] <= '9'; i++) {
+	for (i = 0; p + i < end && (unsigned char)(p[i] - '0') < 10; i++) {
 		if (i == 10)
 			return (NULL);
 		n = n * 10 + (uint64_t)(p[i] - '0');
@@ -113,13 +139,13 @@ proto_fast_registration(const char *buf, size_t len,
 	if (len > PROTO_UDP_MAX)
 		return (0);
 	p = fast_space(buf, end);
-	if ((p = fast_token(p, end, "{", 1)) == NULL)
+	if ((p = fast_char(p, end, '{')) == NULL)
 		return (0);
 	p = fast_space(p, end);
 	if ((p = fast_token(p, end, "\"PeerPort\"", 10)) == NULL)
 		return (0);
 	p = fast_space(p, end);
-	if ((p = fast_token(p, end, ":", 1)) == NULL)
+	if ((p = fast_char(p, end, ':')) == NULL)
 		return (0);
 	p = fast_space(p, end);
 	if ((p = fast_port(p, end, &port)) == NULL)
@@ -130,7 +156,7 @@ proto_fast_registration(const char *buf, size_t len,
 		if ((p = fast_token(p, end, "\"Ack\"", 5)) == NULL)
 			return (0);
 		p = fast_space(p, end);
-		if ((p = fast_token(p, end, ":", 1)) == NULL)
+		if ((p = fast_char(p, end, ':')) == NULL)
 			return (0);
 		p = fast_space(p, end);
 		if ((p = fast_token(p, end, "true", 4)) == NULL)
@@ -138,7 +164,7 @@ proto_fast_registration(const char *buf, size_t len,
 		p = fast_space(p, end);
 		ack = 1;
 	}
-	if ((p = fast_token(p, end, "}", 1)) == NULL || !fast_end(p, end))
+	if ((p = fast_char(p, end, '}')) == NULL || !fast_end(p, end))
 		return (0);
 	memset(reg, 0, sizeof(*reg));
 	reg->peer_port = port;
@@ -187,21 +213,31 @@ static const struct {
 	{ "\"KeepAlive\"", 11, CONN_KEEPALIVE },
 };
 
-/* Matches one of the four keys at p; returns the byte after it, or NULL. */
+/*
+ * Matches one of the four keys at p; returns the byte after it, or NULL.
+ * The letter after the quote (and for "Remote..." the eighth) tells which
+ * key it can only be, so one comparison decides.
+ */
 static const char *
 fast_key(const char *p, const char *end, int *key)
 {
-	const char	*q;
-	size_t		 i;
-
-	for (i = 0; i < sizeof(fast_keys) / sizeof(fast_keys[0]); i++) {
-		if ((q = fast_token(p, end, fast_keys[i].token,
-		    fast_keys[i].len)) != NULL) {
-			*key = (int)i;
-			return (q);
-		}
+	if (end - p < 10)
+		return (NULL);
+	switch (p[1]) {
+	case 'C':
+		*key = FAST_TYPE;
+		break;
+	case 'L':
+		*key = FAST_LOCAL_PEER_PORT;
+		break;
+	case 'R':
+		*key = p[7] == 'I' ? FAST_REMOTE_IP : FAST_REMOTE_PEER_PORT;
+		break;
+	default:
+		return (NULL);
 	}
-	return (NULL);
+	return (fast_token(p, end, fast_keys[*key].token,
+	    fast_keys[*key].len));
 }
 
 /* Matches a ConnectionType value at p; returns the byte after it. */
@@ -232,18 +268,14 @@ fast_ip(const char *p, const char *end, struct cb_ip *ip)
 	char	text[CB_IP_STRLEN];
 	size_t	i;
 
-	if (p == end || *p++ != '"')
+	if ((p = fast_char(p, end, '"')) == NULL)
 		return (NULL);
-	for (i = 0; p + i < end && p[i] != '"'; i++) {
-		if (i == sizeof(text) - 1 ||
-		    !((p[i] >= '0' && p[i] <= '9') ||
-		    (p[i] >= 'a' && p[i] <= 'f') ||
-		    (p[i] >= 'A' && p[i] <= 'F') || p[i] == ':' || p[i] == '.'))
+	for (i = 0; p + i < end && FAST_IS(p[i], FAST_IP_CHAR); i++)
+		if (i == sizeof(text) - 1)
 			return (NULL);
-		text[i] = p[i];
-	}
-	if (p + i == end)
+	if (p + i == end || p[i] != '"')
 		return (NULL);
+	memcpy(text, p, i);
 	text[i] = '\0';
 	if (cb_ip_parse(ip, text) == -1)
 		return (NULL);
@@ -264,7 +296,7 @@ fast_member(const char *p, const char *end, struct proto_request *req,
 		return (NULL);
 	*seen |= 1U << key;
 	p = fast_space(p, end);
-	if ((p = fast_token(p, end, ":", 1)) == NULL)
+	if ((p = fast_char(p, end, ':')) == NULL)
 		return (NULL);
 	p = fast_space(p, end);
 	switch (key) {
@@ -286,14 +318,31 @@ fast_member(const char *p, const char *end, struct proto_request *req,
 int
 proto_fast_request(const char *buf, size_t len, struct proto_request *req)
 {
-	const char	*p, *end = buf + len;
+	size_t	n;
+
+	if (len > PROTO_REQUEST_MAX ||
+	    (n = proto_fast_request_prefix(buf, len, req)) == 0)
+		return (0);
+	return (fast_end(buf + n, buf + len));
+}
+
+/*
+ * Recognises a canonical request at the start of buf, whatever follows
+ * it; returns the bytes up to its closing brace (the whitespace before
+ * it included) and fills req, or 0.  Inside a canonical request no
+ * string holds a brace, bracket, quote or backslash, so the framer would
+ * end the frame at the same brace: the caller may skip framing.
+ */
+size_t
+proto_fast_request_prefix(const char *buf, size_t len,
+    struct proto_request *req)
+{
+	const char	*p, *open, *end = buf + len;
 	unsigned int	 seen = 0, remote;
 
-	if (len > PROTO_REQUEST_MAX)
-		return (0);
 	memset(req, 0, sizeof(*req));
-	p = fast_space(buf, end);
-	if ((p = fast_token(p, end, "{", 1)) == NULL)
+	open = fast_space(buf, end);
+	if ((p = fast_char(open, end, '{')) == NULL)
 		return (0);
 	for (;;) {
 		p = fast_space(p, end);
@@ -304,13 +353,14 @@ proto_fast_request(const char *buf, size_t len, struct proto_request *req)
 			break;
 		p++;
 	}
-	if ((p = fast_token(p, end, "}", 1)) == NULL || !fast_end(p, end))
+	if ((p = fast_char(p, end, '}')) == NULL ||
+	    p - open > PROTO_REQUEST_MAX)
 		return (0);
 	remote = (1U << FAST_REMOTE_IP) | (1U << FAST_REMOTE_PEER_PORT);
 	if ((seen & ~remote) != ((1U << FAST_TYPE) |
 	    (1U << FAST_LOCAL_PEER_PORT)))
 		return (0);
 	if (req->type == CONN_PEER || req->type == CONN_CLIENT)
-		return ((seen & remote) == remote);
-	return ((seen & remote) == 0);
+		return ((seen & remote) == remote ? (size_t)(p - buf) : 0);
+	return ((seen & remote) == 0 ? (size_t)(p - buf) : 0);
 }

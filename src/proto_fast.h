@@ -15,7 +15,9 @@
  * proto_fast_registration() returns 1 and fills reg (zeroed first) if buf
  * is a canonical registration, 0 without touching reg otherwise.
  * proto_fast_request() does the same for a canonical TCP request, except
- * that on 0 it leaves req undefined.
+ * that on 0 it leaves req undefined.  proto_fast_request_prefix()
+ * recognises one at the start of a stream and returns its length (see
+ * proto_decode_request_prefix() in proto.h).
  * proto_decoder_set_fast() turns the fast path of a decoder off (0) or
  * on (1, the default); the differential fuzz target and the tests use it
  * to reach the json-c path alone.
@@ -23,6 +25,8 @@
 int		 proto_fast_registration(const char *, size_t,
 		    struct proto_registration *);
 int		 proto_fast_request(const char *, size_t,
+		    struct proto_request *);
+size_t		 proto_fast_request_prefix(const char *, size_t,
 		    struct proto_request *);
 void		 proto_decoder_set_fast(struct proto_decoder *, int);
 

@@ -599,6 +599,57 @@ START_TEST(test_fast_request_takes)
 }
 END_TEST
 
+/*
+ * The stream form: a canonical request at the front of a buffer is taken
+ * whatever follows it, with the whitespace before it; anything else,
+ * including a request cut short, is left to the framer.
+ */
+START_TEST(test_fast_request_prefix)
+{
+	static const char	peer[] = PEER("1");
+	static const struct {
+		const char	*in;
+		size_t		 used;
+	} cases[] = {
+		{ PEER("1"), sizeof(peer) - 1 },
+		{ " \r\n" PEER("1") "\n", sizeof(peer) + 2 },
+		{ PEER("1") PEER("2"), sizeof(peer) - 1 },
+		{ PEER("1") "garbage", sizeof(peer) - 1 },
+		{ "{" CT("Server") "," LP("1") "}{" CT("KeepAlive") "," LP("1")
+		    "}", 2 + sizeof(CT("Server") "," LP("1")) - 1 },
+		{ "{" CT("Peer") "," LP("1") "," REMOTE, 0 },
+		{ "{" CT("Peer") "," LP("1") "," REMOTE ",\"Token\":\"x\"}",
+		    0 },
+		{ "x" PEER("1"), 0 },
+		{ "", 0 },
+	};
+	struct proto_decoder	*on, *off;
+	struct proto_request	 a, b;
+	const char		*reason;
+	size_t			 i, len, used;
+
+	on = proto_decoder_new();
+	off = proto_decoder_new();
+	ck_assert_ptr_nonnull(on);
+	ck_assert_ptr_nonnull(off);
+	proto_decoder_set_fast(off, 0);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		len = strlen(cases[i].in);
+		used = proto_decode_request_prefix(on, cases[i].in, len, &a);
+		ck_assert_msg(used == cases[i].used, "case %zu: %zu", i, used);
+		ck_assert_uint_eq(proto_decode_request_prefix(off,
+		    cases[i].in, len, &b), 0);
+		if (used == 0)
+			continue;
+		ck_assert_int_eq(proto_decode_request(off, cases[i].in, used,
+		    &b, &reason), 0);
+		ck_assert_mem_eq(&a, &b, sizeof(a));
+	}
+	proto_decoder_free(on);
+	proto_decoder_free(off);
+}
+END_TEST
+
 /* head, then [[...1 and, if close, ...]]} with that many brackets. */
 static size_t
 nested(char *buf, size_t size, const char *head, int brackets, int close)
@@ -747,6 +798,7 @@ proto_suite(void)
 	tcase_add_loop_test(tc_req, test_fast_request_agrees, 0,
 	    (int)(sizeof(req_cases) / sizeof(req_cases[0])));
 	tcase_add_test(tc_req, test_fast_request_takes);
+	tcase_add_test(tc_req, test_fast_request_prefix);
 	suite_add_tcase(s, tc_req);
 	return (s);
 }
