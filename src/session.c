@@ -16,7 +16,9 @@
  *            so unread client bytes never turn the close into a reset
  *            that destroys the response.
  *
- * One timer per session serves all four deadlines.  Buffers are created
+ * Each session has one deadline, in one of the server's deadline queues
+ * (deadline.h) at a time: a queue per duration, so arming and disarming
+ * it cost a list operation, not a libevent timer.  Buffers are created
  * lazily by libevent; an idle waiting session holds no input buffer.
  *
  * Two limits guard the door: max_connections (default from
@@ -33,6 +35,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -42,6 +45,7 @@
 #include <event2/listener.h>
 
 #include "daemon.h"
+#include "deadline.h"
 #include "framer.h"
 #include "log.h"
 #include "match.h"
@@ -53,11 +57,20 @@
 #define SESSION_FIRST_REQUEST_S	10
 #define SESSION_LINGER_S	1
 #define SESSION_READ_HIGH_WM	(2 * PROTO_REQUEST_MAX)
+/*
+ * Bytes read at a time.  libevent sizes a read's buffer by it (by 4 KiB
+ * for the read that finds end of file), and up to 512 bytes fit its
+ * smallest, 1 KiB, which malloc serves from its per-thread cache.  A
+ * request is about a hundred bytes; a long one takes a few reads.
+ */
+#define SESSION_READ_MAX	512
 #define SESSION_MAX_OUTPUT	(64 * 1024)	/* unread notifications */
 #define TCP_BACKLOG		4096
 #define TCP_ACCEPT_PAUSE_MS	100	/* after running out of descriptors */
 #define TCP_FD_RESERVE		64	/* kept for admin, logs and sockets */
 #define TCP_RATE_SLOTS		4096	/* IPs rate_limit_tcp tracks at once */
+#define GRACE_QUEUES		4	/* udp_grace values alive at once */
+#define DEADLINE_BUDGET		1024	/* deadlines fired per loop turn */
 
 enum session_phase {
 	PHASE_FIRST,
@@ -70,7 +83,8 @@ struct session {
 	LIST_ENTRY(session)	 entry;
 	struct tcp_server	*srv;
 	struct bufferevent	*bev;
-	struct event		*timer;
+	struct deadline		 deadline;	/* the one running, if any */
+	struct deadline_queue	*deadline_q;	/* the queue it is in */
 	struct match_req	 req;		/* linked while it waits */
 	struct framer		 framer;
 	struct cb_ip		 ip;		/* the connection's public IP */
@@ -93,10 +107,11 @@ struct tcp_server {
 	struct ratelimit	*rate_limit;	/* rate_limit_tcp */
 	unsigned int		 rate;		/* 0: off */
 	uint64_t		 next_id;
-	const struct timeval	*tv_first;	/* libevent common timeouts */
-	const struct timeval	*tv_grace;
-	struct timeval		 tv_grace_plain; /* no common timeout left */
-	const struct timeval	*tv_linger;
+	struct deadline_queue	 first;		/* for the first request */
+	struct deadline_queue	 grace[GRACE_QUEUES]; /* for UDP, by udp_grace */
+	struct deadline_queue	 linger;	/* for the client's close */
+	struct deadline_queue	 now;		/* next loop turn */
+	uint64_t		 udp_grace_ms;	/* for requests from now on */
 	void			(*drained)(void *);
 	void			*drained_arg;
 };
@@ -118,11 +133,16 @@ static void	accept_error_cb(struct evconnlistener *, void *);
 static void	accept_resume_cb(evutil_socket_t, short, void *);
 static void	listeners_enable(struct tcp_server *, int);
 static size_t	default_max_connections(void);
+static struct session *session_new(struct tcp_server *, evutil_socket_t,
+		    const struct sockaddr *);
 static void	session_refuse(struct session *);
 static void	session_read_cb(struct bufferevent *, void *);
 static void	session_write_cb(struct bufferevent *, void *);
 static void	session_event_cb(struct bufferevent *, short, void *);
-static void	session_timer_cb(evutil_socket_t, short, void *);
+static int	deadlines_init(struct tcp_server *);
+static void	deadlines_free(struct tcp_server *);
+static void	session_deadline(struct session *, struct deadline_queue *);
+static void	session_deadline_cb(struct deadline *, void *);
 static void	session_process(struct session *);
 static int	session_next_object(struct session *, struct evbuffer *);
 static void	session_handle(struct session *, const struct proto_request *);
@@ -133,6 +153,8 @@ static void	session_extra_input(struct session *, struct evbuffer *);
 static void	session_error(struct session *, enum rdv_error, const char *);
 static void	session_send_final(struct session *,
 		    const struct rdv_response *);
+static size_t	session_write_direct(struct session *, const char *, size_t);
+static void	session_flushed(struct session *);
 static void	session_free(struct session *);
 static void	on_finish(void *, const struct rdv_response *);
 static void	on_notify(void *, const struct rdv_response *);
@@ -155,21 +177,15 @@ struct tcp_server *
 tcp_server_new(struct daemon_ctx *ctx, const struct net_sockets *socks)
 {
 	struct tcp_server	*srv;
-	struct timeval		 tv = { 0, 0 };
 	int			 i;
 
 	if ((srv = calloc(1, sizeof(*srv))) == NULL)
 		return (NULL);
 	srv->ctx = ctx;
 	LIST_INIT(&srv->sessions);
-	tv.tv_sec = SESSION_FIRST_REQUEST_S;
-	srv->tv_first = event_base_init_common_timeout(ctx->base, &tv);
-	tv.tv_sec = ctx->conf->udp_grace;
-	srv->tv_grace = event_base_init_common_timeout(ctx->base, &tv);
-	tv.tv_sec = SESSION_LINGER_S;
-	srv->tv_linger = event_base_init_common_timeout(ctx->base, &tv);
+	tcp_server_set_udp_grace(srv, ctx->conf->udp_grace);
 	srv->accept_resume = evtimer_new(ctx->base, accept_resume_cb, srv);
-	if (srv->accept_resume == NULL ||
+	if (deadlines_init(srv) == -1 || srv->accept_resume == NULL ||
 	    (srv->decoder = proto_decoder_new()) == NULL ||
 	    (srv->rate_limit = ratelimit_new(TCP_RATE_SLOTS, 1, 2)) == NULL)
 		goto fail;
@@ -208,6 +224,7 @@ tcp_server_free(struct tcp_server *srv)
 	}
 	if (srv->accept_resume != NULL)
 		event_free(srv->accept_resume);
+	deadlines_free(srv);
 	proto_decoder_free(srv->decoder);
 	ratelimit_free(srv->rate_limit);
 	free(srv);
@@ -261,22 +278,48 @@ tcp_server_shutdown(struct tcp_server *srv, void (*drained)(void *),
 
 /*
  * A new udp_grace (SIGHUP) for requests from now on; a request already
- * waiting keeps the deadline it was given.  libevent has a few hundred
- * common timeouts per base; past that a plain timeout does the job.
+ * waiting keeps the deadline it was given, in its own queue.
  */
 void
 tcp_server_set_udp_grace(struct tcp_server *srv, unsigned int seconds)
 {
-	struct timeval		 tv = { 0, 0 };
-	const struct timeval	*common;
+	srv->udp_grace_ms = (uint64_t)seconds * 1000;
+}
 
-	tv.tv_sec = seconds;
-	common = event_base_init_common_timeout(srv->ctx->base, &tv);
-	if (common == NULL) {
-		srv->tv_grace_plain = tv;
-		common = &srv->tv_grace_plain;
+/* The deadline queues, one per duration a session can wait for. */
+static int
+deadlines_init(struct tcp_server *srv)
+{
+	struct event_base	*base = srv->ctx->base;
+	int			 i;
+
+	if (deadline_queue_init(&srv->first, base,
+	    SESSION_FIRST_REQUEST_S * 1000, DEADLINE_BUDGET,
+	    session_deadline_cb, NULL) == -1 ||
+	    deadline_queue_init(&srv->linger, base, SESSION_LINGER_S * 1000,
+	    DEADLINE_BUDGET, session_deadline_cb, NULL) == -1 ||
+	    deadline_queue_init(&srv->now, base, 0, DEADLINE_BUDGET,
+	    session_deadline_cb, NULL) == -1)
+		return (-1);
+	for (i = 0; i < GRACE_QUEUES; i++) {
+		if (deadline_queue_init(&srv->grace[i], base,
+		    srv->udp_grace_ms, DEADLINE_BUDGET, session_deadline_cb,
+		    NULL) == -1)
+			return (-1);
 	}
-	srv->tv_grace = common;
+	return (0);
+}
+
+static void
+deadlines_free(struct tcp_server *srv)
+{
+	int	i;
+
+	deadline_queue_free(&srv->first);
+	deadline_queue_free(&srv->linger);
+	deadline_queue_free(&srv->now);
+	for (i = 0; i < GRACE_QUEUES; i++)
+		deadline_queue_free(&srv->grace[i]);
 }
 
 size_t
@@ -302,7 +345,6 @@ void
 tcp_server_adopt(struct tcp_server *srv, evutil_socket_t fd,
     const struct sockaddr *sa)
 {
-	struct event_base	*base = srv->ctx->base;
 	struct session		*s;
 	struct cb_ip		 ip;
 
@@ -313,15 +355,8 @@ tcp_server_adopt(struct tcp_server *srv, evutil_socket_t fd,
 		evutil_closesocket(fd);
 		return;
 	}
-	if ((s = calloc(1, sizeof(*s))) == NULL ||
-	    cb_ip_from_sockaddr(&s->ip, sa) == -1 ||
-	    (s->timer = evtimer_new(base, session_timer_cb, s)) == NULL ||
-	    (s->bev = bufferevent_socket_new(base, fd,
-	    BEV_OPT_CLOSE_ON_FREE)) == NULL) {
+	if ((s = session_new(srv, fd, sa)) == NULL) {
 		log_warn("tcp: cannot set up a session: %s", strerror(errno));
-		if (s != NULL && s->timer != NULL)
-			event_free(s->timer);
-		free(s);
 		evutil_closesocket(fd);
 		return;
 	}
@@ -331,12 +366,32 @@ tcp_server_adopt(struct tcp_server *srv, evutil_socket_t fd,
 	framer_init(&s->framer, PROTO_REQUEST_MAX);
 	LIST_INSERT_HEAD(&srv->sessions, s, entry);
 	srv->count++;
-	bufferevent_setwatermark(s->bev, EV_READ, 0, SESSION_READ_HIGH_WM);
+	bufferevent_set_max_single_read(s->bev, SESSION_READ_MAX);
 	bufferevent_setcb(s->bev, session_read_cb, NULL, session_event_cb, s);
 	bufferevent_enable(s->bev, EV_READ);
-	evtimer_add(s->timer, srv->tv_first);
+	session_deadline(s, &srv->first);
 	if (srv->count > srv->max_connections)
 		session_refuse(s);
+}
+
+/* A zeroed session on fd, or NULL (fd left open) if memory is short. */
+static struct session *
+session_new(struct tcp_server *srv, evutil_socket_t fd,
+    const struct sockaddr *sa)
+{
+	struct session	*s;
+
+	/* malloc() and memset(): glibc's calloc() skips the chunk cache. */
+	if ((s = malloc(sizeof(*s))) == NULL)
+		return (NULL);
+	memset(s, 0, sizeof(*s));
+	if (cb_ip_from_sockaddr(&s->ip, sa) == -1 ||
+	    (s->bev = bufferevent_socket_new(srv->ctx->base, fd,
+	    BEV_OPT_CLOSE_ON_FREE)) == NULL) {
+		free(s);
+		return (NULL);
+	}
+	return (s);
 }
 
 /*
@@ -468,7 +523,7 @@ session_next_object(struct session *s, struct evbuffer *in)
 	struct framer		*f = &s->framer;
 	enum framer_status	 status;
 	const char		*reason;
-	size_t			 avail, seen;
+	size_t			 avail, seen, used;
 	unsigned char		*p;
 
 	avail = evbuffer_get_length(in);
@@ -476,6 +531,13 @@ session_next_object(struct session *s, struct evbuffer *in)
 	if (avail <= seen)
 		return (0);
 	p = evbuffer_pullup(in, (ssize_t)avail);
+	/* The common, canonical request needs no framing (proto.h). */
+	if (seen == 0 && (used = proto_decode_request_prefix(s->srv->decoder,
+	    (const char *)p, avail, &req)) > 0) {
+		evbuffer_drain(in, used);
+		session_handle(s, &req);
+		return (1);
+	}
 	framer_feed(f, (const char *)p + seen, avail - seen, &status);
 	switch (status) {
 	case FRAMER_NEED_MORE:
@@ -529,7 +591,6 @@ session_first(struct session *s, const struct proto_request *req)
 		    "KeepAlive without a Server registration");
 		return;
 	}
-	evtimer_del(s->timer);
 	s->req.role = conn_types[req->type].role;
 	s->req.self.ip = s->ip;
 	s->req.self.peer_port = req->local_peer_port;
@@ -540,12 +601,24 @@ session_first(struct session *s, const struct proto_request *req)
 		lease_token_make(srv->ctx->leases, req->token, req->token_len,
 		    &s->req.token);
 	s->phase = req->type == CONN_SERVER ? PHASE_SERVER : PHASE_WAITING;
+	if (s->phase == PHASE_SERVER) {
+		/*
+		 * KeepAlives queue unread until the registration holds:
+		 * bound what a client can pile up meanwhile.  The other
+		 * phases consume their input as it comes.
+		 */
+		bufferevent_setwatermark(s->bev, EV_READ, 0,
+		    SESSION_READ_HIGH_WM);
+	}
 	s->submitted = 1;
 	log_debug("%016" PRIx64 " request type=%s local_peer_port=%u", s->id,
 	    proto_conn_type_name(req->type), req->local_peer_port);
 	match_submit(srv->ctx->match, &s->req);
-	if (s->phase != PHASE_CLOSING && !s->req.has_lease)
-		evtimer_add(s->timer, srv->tv_grace);
+	/* A final line set its own deadline; otherwise one may be due. */
+	if (s->phase == PHASE_CLOSING)
+		return;
+	session_deadline(s, s->req.has_lease ? NULL :
+	    deadline_queue_pick(srv->grace, GRACE_QUEUES, srv->udp_grace_ms));
 }
 
 /* A request after a Server registration: only a KeepAlive (or Server). */
@@ -603,15 +676,18 @@ session_error(struct session *s, enum rdv_error err, const char *reason)
 }
 
 /*
- * Queues the last line the session will send and starts the close: the
- * write callback fires once it is flushed.  The timer bounds the flush.
+ * Sends the last line the session will send and starts the close.  The
+ * line almost always fits the socket at once, so it is written straight
+ * out, bypassing the output buffer and the write event; whatever does not
+ * fit is queued, and the write callback finishes the job.  The linger
+ * deadline bounds the flush.
  */
 static void
 session_send_final(struct session *s, const struct rdv_response *resp)
 {
 	struct daemon_ctx	*ctx = s->srv->ctx;
 	char			 line[RESPONSE_MAX];
-	size_t			 len;
+	size_t			 len, sent;
 
 	if (s->phase == PHASE_CLOSING)
 		return;
@@ -624,15 +700,40 @@ session_send_final(struct session *s, const struct rdv_response *resp)
 		log_info("%016" PRIx64 " closed error=\"%s%s%s\"", s->id,
 		    rdv_error_text(resp->error), resp->reason ? ": " : "",
 		    resp->reason ? resp->reason : "");
+	/* Input from now on is dropped; so is what is already here. */
+	evbuffer_drain(bufferevent_get_input(s->bev), (size_t)-1);
 	len = response_format(line, sizeof(line), resp);
-	bufferevent_write(s->bev, line, len);
+	sent = session_write_direct(s, line, len);
+	if (sent == len) {
+		session_flushed(s);
+		return;
+	}
+	bufferevent_write(s->bev, line + sent, len - sent);
 	bufferevent_setcb(s->bev, session_read_cb, session_write_cb,
 	    session_event_cb, s);
-	bufferevent_enable(s->bev, EV_READ | EV_WRITE);
-	evtimer_add(s->timer, s->srv->tv_linger);
+	bufferevent_enable(s->bev, EV_WRITE);
+	session_deadline(s, &s->srv->linger);
 }
 
-/* The final line is out: half-close, then linger for the client's close. */
+/*
+ * Writes what it can of a line straight to the socket, if nothing is
+ * queued before it, and returns the bytes written.  An error writes
+ * nothing: the queued line then meets it again, through the event
+ * callback.
+ */
+static size_t
+session_write_direct(struct session *s, const char *line, size_t len)
+{
+	ssize_t	n;
+
+	if (evbuffer_get_length(bufferevent_get_output(s->bev)) > 0)
+		return (0);
+	n = send(bufferevent_getfd(s->bev), line, len,
+	    MSG_DONTWAIT | MSG_NOSIGNAL);
+	return (n > 0 ? (size_t)n : 0);
+}
+
+/* What was queued of the final line is out. */
 static void
 session_write_cb(struct bufferevent *bev, void *arg)
 {
@@ -640,14 +741,26 @@ session_write_cb(struct bufferevent *bev, void *arg)
 
 	if (s->phase != PHASE_CLOSING || s->flushed)
 		return;
+	bufferevent_disable(bev, EV_WRITE);
+	session_flushed(s);
+}
+
+/*
+ * The final line is out: half-close, then linger for the client's close.
+ * A refused connection closes without lingering, on the next loop turn
+ * (the "now" deadline queue), since
+ * the callers of session_send_final() still hold the session.
+ */
+static void
+session_flushed(struct session *s)
+{
 	s->flushed = 1;
 	if (s->no_linger) {
-		session_free(s);
+		session_deadline(s, &s->srv->now);
 		return;
 	}
-	shutdown(bufferevent_getfd(bev), SHUT_WR);
-	bufferevent_disable(bev, EV_WRITE);
-	evtimer_add(s->timer, s->srv->tv_linger);
+	shutdown(bufferevent_getfd(s->bev), SHUT_WR);
+	session_deadline(s, &s->srv->linger);
 }
 
 /*
@@ -671,13 +784,26 @@ session_event_cb(struct bufferevent *bev, short what, void *arg)
 	session_free(s);
 }
 
+/* Moves the session's deadline to queue q (NULL: no deadline). */
 static void
-session_timer_cb(evutil_socket_t fd, short what, void *arg)
+session_deadline(struct session *s, struct deadline_queue *q)
 {
-	struct session	*s = arg;
+	if (s->deadline_q != NULL)
+		deadline_disarm(s->deadline_q, &s->deadline);
+	s->deadline_q = q;
+	if (q != NULL)
+		deadline_arm(q, &s->deadline, cb_now_ms());
+}
 
-	(void)fd;
-	(void)what;
+/* The session's deadline came: what it means depends on the phase. */
+static void
+session_deadline_cb(struct deadline *d, void *arg)
+{
+	struct session	*s = (struct session *)(void *)((char *)d -
+			    offsetof(struct session, deadline));
+
+	(void)arg;
+	s->deadline_q = NULL;
 	switch (s->phase) {
 	case PHASE_FIRST:
 		session_error(s, RDV_ERR_TIMEOUT, NULL);
@@ -701,7 +827,7 @@ session_free(struct session *s)
 		match_withdraw(srv->ctx->match, &s->req);
 	LIST_REMOVE(s, entry);
 	bufferevent_free(s->bev);
-	event_free(s->timer);
+	session_deadline(s, NULL);
 	free(s);
 	if (--srv->count == 0 && srv->drained != NULL)
 		srv->drained(srv->drained_arg);
@@ -718,7 +844,6 @@ on_finish(void *owner, const struct rdv_response *resp)
 static void
 on_notify(void *owner, const struct rdv_response *resp)
 {
-	static const struct timeval now = { 0, 0 };
 	struct session	*s = owner;
 	struct evbuffer	*out = bufferevent_get_output(s->bev);
 	char		 line[RESPONSE_MAX];
@@ -730,7 +855,7 @@ on_notify(void *owner, const struct rdv_response *resp)
 		    "notifications, closing", s->id);
 		s->phase = PHASE_CLOSING;
 		match_withdraw(s->srv->ctx->match, &s->req);
-		evtimer_add(s->timer, &now);
+		session_deadline(s, &s->srv->now);
 		return;
 	}
 	len = response_format(line, sizeof(line), resp);
@@ -747,7 +872,7 @@ on_ready(void *owner)
 {
 	struct session	*s = owner;
 
-	evtimer_del(s->timer);
+	session_deadline(s, NULL);
 	if (s->phase == PHASE_SERVER &&
 	    evbuffer_get_length(bufferevent_get_input(s->bev)) > 0)
 		bufferevent_trigger(s->bev, EV_READ, BEV_TRIG_DEFER_CALLBACKS);
