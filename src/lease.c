@@ -2,11 +2,11 @@
  * The lease registry.
  *
  * Leases live in a hash table keyed by (public IP, PeerPort) and, at the
- * same time, in an expiry queue: every lease of one duration expires in
- * the order it was last refreshed, so a refresh moves it to the tail in
- * O(1) and one libevent timer per queue, armed for the head, is the only
- * timer the registry holds.  A lease is 64 bytes and carries no event of
- * its own, which is what keeps a million idle leases cheap.
+ * same time, in a deadline queue (deadline.h): every lease of one duration
+ * expires in the order it was last refreshed, so a refresh moves it to
+ * the tail in O(1) and one libevent timer per queue, armed for the head,
+ * is the only timer the registry holds.  A lease is 64 bytes and carries
+ * no event of its own, which is what keeps a million idle leases cheap.
  *
  * A registration may also carry the peer's LAN endpoint.  Few leases have
  * one, and a pointer to a side record would cost every lease 8 bytes, so
@@ -36,11 +36,11 @@
 
 #include <sys/queue.h>
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <event2/event.h>
-
+#include "deadline.h"
 #include "htable.h"
 #include "lease.h"
 #include "siphash.h"
@@ -50,31 +50,27 @@
 
 struct lease {
 	struct hnode		 node;		/* hash chain; first member */
-	TAILQ_ENTRY(lease)	 expiry;	/* in its queue, soonest first */
+	struct deadline		 expiry;	/* in reg->queues[queue] */
 	struct lease_key	 key;
 	uint16_t		 udp_port;	/* newest registration's port */
 	uint8_t			 queue;		/* index in reg->queues */
 	uint8_t			 local_len:5;	/* LAN endpoint bytes in tail */
 	uint8_t			 has_token:1;	/* tail starts with its hash */
 	uint64_t		 created_ms;
-	uint64_t		 expires_ms;
 	unsigned char		 tail[];	/* token hash, then LAN port
 						   (host order) and IP */
 };
+
+_Static_assert(sizeof(struct lease) == 64, "a lease is one cache line");
+
+/* The lease whose expiry d is. */
+#define LEASE_OF(d)	((struct lease *)(void *)((char *)(d) -		\
+			    offsetof(struct lease, expiry)))
 
 #define LEASE_LOCAL_V4	(2 + 4)
 #define LEASE_LOCAL_V6	(2 + 16)
 #define LEASE_TOKEN_LEN	8
 #define LEASE_TOKEN_OFF(l)	((l)->has_token ? LEASE_TOKEN_LEN : 0)
-
-TAILQ_HEAD(lease_list, lease);
-
-struct expiry_queue {
-	struct lease_registry	*reg;
-	unsigned int		 ttl_s;		/* 0: slot unused */
-	struct lease_list	 leases;
-	struct event		*timer;
-};
 
 /* How many leases one public IP holds; for quotas and ?ip= totals. */
 struct ip_count {
@@ -92,7 +88,7 @@ struct lease_registry {
 	unsigned int		 ttl_s;
 	size_t			 max;		/* 0: no limit */
 	size_t			 max_per_ip;	/* 0: no limit */
-	struct expiry_queue	 queues[LEASE_QUEUES];
+	struct deadline_queue	 queues[LEASE_QUEUES]; /* by duration */
 	lease_observer		 observer;
 	void			*observer_arg;
 };
@@ -106,12 +102,10 @@ static struct hnode **ip_find(const struct lease_registry *,
 		    const struct cb_ip *);
 static int	ip_count_add(struct lease_registry *, const struct cb_ip *);
 static void	ip_count_remove(struct lease_registry *, const struct cb_ip *);
-static struct expiry_queue *queue_for_ttl(struct lease_registry *);
 static void	queue_append(struct lease_registry *, struct lease *,
 		    uint64_t);
-static void	queue_arm(struct expiry_queue *, uint64_t);
-static void	queue_expire_cb(evutil_socket_t, short, void *);
-static int	queue_expire(struct expiry_queue *, uint64_t, size_t);
+static void	queue_remove(struct lease_registry *, struct lease *);
+static void	lease_expired(struct deadline *, void *);
 static void	lease_destroy(struct lease_registry *, struct lease *,
 		    enum lease_event);
 static size_t	local_len(const struct lease_local *);
@@ -137,11 +131,9 @@ lease_registry_new(struct event_base *base, unsigned int ttl_s,
 	    htable_init(&reg->ips, 64, ip_node_hash, reg) == -1)
 		goto fail;
 	for (i = 0; i < LEASE_QUEUES; i++) {
-		reg->queues[i].reg = reg;
-		TAILQ_INIT(&reg->queues[i].leases);
-		reg->queues[i].timer = evtimer_new(base, queue_expire_cb,
-		    &reg->queues[i]);
-		if (reg->queues[i].timer == NULL)
+		if (deadline_queue_init(&reg->queues[i], base,
+		    (uint64_t)ttl_s * 1000, LEASE_EXPIRE_BUDGET, lease_expired,
+		    reg) == -1)
 			goto fail;
 	}
 	return (reg);
@@ -154,18 +146,17 @@ fail:
 void
 lease_registry_free(struct lease_registry *reg)
 {
-	struct expiry_queue	*q;
-	struct lease		*l;
+	struct deadline_queue	*q;
+	struct deadline		*d;
 	int			 i;
 
 	if (reg == NULL)
 		return;
 	for (i = 0; i < LEASE_QUEUES; i++) {
 		q = &reg->queues[i];
-		while ((l = TAILQ_FIRST(&q->leases)) != NULL)
-			lease_destroy(reg, l, LEASE_FREED);
-		if (q->timer != NULL)
-			event_free(q->timer);
+		while ((d = TAILQ_FIRST(&q->entries)) != NULL)
+			lease_destroy(reg, LEASE_OF(d), LEASE_FREED);
+		deadline_queue_free(q);
 	}
 	htable_free(&reg->table);
 	htable_free(&reg->ips);
@@ -252,7 +243,7 @@ lease_upsert_token(struct lease_registry *reg, const struct lease_key *key,
 		l = (struct lease *)(void *)*link;
 		if (!lease_token_matches(l, token))
 			return (LEASE_UPSERT_TOKEN_MISMATCH);
-		TAILQ_REMOVE(&reg->queues[l->queue].leases, l, expiry);
+		queue_remove(reg, l);
 		if (l->local_len != len) {
 			if ((nl = local_resize(l, link, len)) != NULL)
 				l = nl;
@@ -318,7 +309,7 @@ lease_refresh(struct lease_registry *reg, const struct lease_key *key,
 
 	if ((l = lease_lookup(reg, key)) == NULL)
 		return (-1);
-	TAILQ_REMOVE(&reg->queues[l->queue].leases, l, expiry);
+	queue_remove(reg, l);
 	queue_append(reg, l, now_ms);
 	return (0);
 }
@@ -361,7 +352,7 @@ lease_expire_due(struct lease_registry *reg, uint64_t now_ms)
 	int	i, n = 0;
 
 	for (i = 0; i < LEASE_QUEUES; i++)
-		n += queue_expire(&reg->queues[i], now_ms, SIZE_MAX);
+		n += (int)deadline_fire_due(&reg->queues[i], now_ms, SIZE_MAX);
 	return (n);
 }
 
@@ -409,7 +400,7 @@ lease_created_ms(const struct lease *l)
 uint64_t
 lease_expires_ms(const struct lease *l)
 {
-	return (l->expires_ms);
+	return (l->expiry.due_ms);
 }
 
 /* The lease's LAN endpoint: 1 and *out if it has one, else 0. */
@@ -572,88 +563,33 @@ ip_count_remove(struct lease_registry *reg, const struct cb_ip *ip)
 }
 
 /*
- * The queue for the current duration: the one already holding it, else a
- * free slot.  With every slot taken by older durations still draining
- * (eight reloads within one lease lifetime), the longest-lived queue is
- * reused; its leases may then expire a little late, never early.
+ * Arms the lease's expiry in the queue of the current duration.  With as
+ * many durations still draining as there are queues (eight reloads
+ * within one lease lifetime), a lease may expire a little late, never
+ * early (deadline_queue_pick()).
  */
-static struct expiry_queue *
-queue_for_ttl(struct lease_registry *reg)
-{
-	struct expiry_queue	*q, *spare = NULL, *longest = &reg->queues[0];
-	int			 i;
-
-	for (i = 0; i < LEASE_QUEUES; i++) {
-		q = &reg->queues[i];
-		if (q->ttl_s == reg->ttl_s)
-			return (q);
-		if (spare == NULL && TAILQ_EMPTY(&q->leases))
-			spare = q;
-		if (q->ttl_s > longest->ttl_s)
-			longest = q;
-	}
-	q = spare != NULL ? spare : longest;
-	q->ttl_s = reg->ttl_s;
-	return (q);
-}
-
 static void
 queue_append(struct lease_registry *reg, struct lease *l, uint64_t now_ms)
 {
-	struct expiry_queue	*q = queue_for_ttl(reg);
-	int			 was_empty = TAILQ_EMPTY(&q->leases);
+	struct deadline_queue	*q;
 
-	l->expires_ms = now_ms + (uint64_t)reg->ttl_s * 1000;
+	q = deadline_queue_pick(reg->queues, LEASE_QUEUES,
+	    (uint64_t)reg->ttl_s * 1000);
 	l->queue = (uint8_t)(q - reg->queues);
-	TAILQ_INSERT_TAIL(&q->leases, l, expiry);
-	if (was_empty)
-		queue_arm(q, now_ms);
+	deadline_arm(q, &l->expiry, now_ms);
 }
 
-/* Arms the queue's timer for its head; a timer firing early re-arms. */
 static void
-queue_arm(struct expiry_queue *q, uint64_t now_ms)
+queue_remove(struct lease_registry *reg, struct lease *l)
 {
-	struct lease	*head = TAILQ_FIRST(&q->leases);
-	struct timeval	 tv;
-	uint64_t	 delay;
-
-	if (head == NULL)
-		return;
-	delay = head->expires_ms > now_ms ? head->expires_ms - now_ms : 0;
-	tv.tv_sec = (time_t)(delay / 1000);
-	tv.tv_usec = (suseconds_t)(delay % 1000) * 1000;
-	evtimer_add(q->timer, &tv);
+	deadline_disarm(&reg->queues[l->queue], &l->expiry);
 }
 
-/*
- * Expires at most a budget of leases per turn so that a million leases
- * falling due together do not hold the loop; the rest go next turn.
- */
+/* A queue's timer found the lease due. */
 static void
-queue_expire_cb(evutil_socket_t fd, short what, void *arg)
+lease_expired(struct deadline *d, void *arg)
 {
-	struct expiry_queue	*q = arg;
-	uint64_t		 now_ms = cb_now_ms();
-
-	(void)fd;
-	(void)what;
-	queue_expire(q, now_ms, LEASE_EXPIRE_BUDGET);
-	queue_arm(q, now_ms);
-}
-
-static int
-queue_expire(struct expiry_queue *q, uint64_t now_ms, size_t budget)
-{
-	struct lease	*l;
-	int		 n = 0;
-
-	while (budget-- > 0 && (l = TAILQ_FIRST(&q->leases)) != NULL &&
-	    l->expires_ms <= now_ms) {
-		lease_destroy(q->reg, l, LEASE_EXPIRED);
-		n++;
-	}
-	return (n);
+	lease_destroy(arg, LEASE_OF(d), LEASE_EXPIRED);
 }
 
 /* Tells the observer, then unlinks and frees a lease. */
@@ -667,7 +603,7 @@ lease_destroy(struct lease_registry *reg, struct lease *l,
 		reg->observer(reg->observer_arg, l, hash, why);
 	/* The observer may not change the registry: l is still linked. */
 	htable_unlink(&reg->table, lease_find(reg, &l->key, hash));
-	TAILQ_REMOVE(&reg->queues[l->queue].leases, l, expiry);
+	queue_remove(reg, l);
 	ip_count_remove(reg, &l->key.ip);
 	free(l);
 }
