@@ -121,16 +121,45 @@ wbuf_str(struct wbuf *w, const char *s)
 	wbuf_put(w, s, strlen(s));
 }
 
+/* "00" to "99": numbers are written two digits per division. */
+static const char	digit_pairs[200] =
+    "00010203040506070809" "10111213141516171819"
+    "20212223242526272829" "30313233343536373839"
+    "40414243444546474849" "50515253545556575859"
+    "60616263646566676869" "70717273747576777879"
+    "80818283848586878889" "90919293949596979899";
+
+/*
+ * Writes n (below 100) at p, without a leading zero; returns the byte
+ * after it.
+ */
+static char *
+digits_below_100(char *p, unsigned int n)
+{
+	if (n < 10) {
+		*p = (char)('0' + n);
+		return (p + 1);
+	}
+	memcpy(p, digit_pairs + 2 * n, 2);
+	return (p + 2);
+}
+
 /* Appends a number in decimal, as Go writes an int. */
 static void
 wbuf_uint(struct wbuf *w, unsigned int n)
 {
 	char	 num[10], *p = num + sizeof(num);	/* 4294967295 */
 
-	do {
-		*--p = (char)('0' + n % 10);
-		n /= 10;
-	} while (n != 0);
+	while (n >= 100) {
+		p -= 2;
+		memcpy(p, digit_pairs + 2 * (n % 100), 2);
+		n /= 100;
+	}
+	if (n >= 10) {
+		p -= 2;
+		memcpy(p, digit_pairs + 2 * n, 2);
+	} else
+		*--p = (char)('0' + n);
 	wbuf_put(w, p, (size_t)(num + sizeof(num) - p));
 }
 
@@ -153,11 +182,12 @@ wbuf_ip(struct wbuf *w, const struct cb_ip *ip)
 	for (i = 0; i < 4; i++) {
 		if (i > 0)
 			*p++ = '.';
-		if (b[i] >= 100)
+		if (b[i] >= 100) {
 			*p++ = (char)('0' + b[i] / 100);
-		if (b[i] >= 10)
-			*p++ = (char)('0' + b[i] / 10 % 10);
-		*p++ = (char)('0' + b[i] % 10);
+			memcpy(p, digit_pairs + 2 * (b[i] % 100), 2);
+			p += 2;
+		} else
+			p = digits_below_100(p, b[i]);
 	}
 	wbuf_put(w, text, (size_t)(p - text));
 }

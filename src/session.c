@@ -748,8 +748,8 @@ session_write_cb(struct bufferevent *bev, void *arg)
 /*
  * The final line is out: half-close, then linger for the client's close.
  * A refused connection closes without lingering, on the next loop turn
- * (the "now" deadline queue), since
- * the callers of session_send_final() still hold the session.
+ * (the "now" deadline queue), since the callers of session_send_final()
+ * still hold the session.
  */
 static void
 session_flushed(struct session *s)
