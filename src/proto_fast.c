@@ -92,8 +92,15 @@ fast_char(const char *p, const char *end, char c)
 	return (p < end && *p == c ? p + 1 : NULL);
 }
 
+/*
+ * Matches a string literal at p; returns the byte after it, or NULL.
+ * With the length a constant, the comparison compiles to a few loads.
+ */
+#define FAST_LITERAL(p, end, lit)	fast_token((p), (end), (lit),	\
+					    sizeof(lit) - 1)
+
 /* Matches tok (n bytes) at p; returns the byte after it, or NULL. */
-static const char *
+static inline const char *
 fast_token(const char *p, const char *end, const char *tok, size_t n)
 {
 	if ((size_t)(end - p) < n || memcmp(p, tok, n) != 0)
@@ -142,7 +149,7 @@ proto_fast_registration(const char *buf, size_t len,
 	if ((p = fast_char(p, end, '{')) == NULL)
 		return (0);
 	p = fast_space(p, end);
-	if ((p = fast_token(p, end, "\"PeerPort\"", 10)) == NULL)
+	if ((p = FAST_LITERAL(p, end, "\"PeerPort\"")) == NULL)
 		return (0);
 	p = fast_space(p, end);
 	if ((p = fast_char(p, end, ':')) == NULL)
@@ -153,13 +160,13 @@ proto_fast_registration(const char *buf, size_t len,
 	p = fast_space(p, end);
 	if (p < end && *p == ',') {
 		p = fast_space(p + 1, end);
-		if ((p = fast_token(p, end, "\"Ack\"", 5)) == NULL)
+		if ((p = FAST_LITERAL(p, end, "\"Ack\"")) == NULL)
 			return (0);
 		p = fast_space(p, end);
 		if ((p = fast_char(p, end, ':')) == NULL)
 			return (0);
 		p = fast_space(p, end);
-		if ((p = fast_token(p, end, "true", 4)) == NULL)
+		if ((p = FAST_LITERAL(p, end, "true")) == NULL)
 			return (0);
 		p = fast_space(p, end);
 		ack = 1;
@@ -192,27 +199,6 @@ enum fast_field {
 	FAST_REMOTE_PEER_PORT
 };
 
-static const struct {
-	const char	*token;		/* the key with its quotes */
-	size_t		 len;
-} fast_keys[] = {
-	[FAST_TYPE] = { "\"ConnectionType\"", 16 },
-	[FAST_LOCAL_PEER_PORT] = { "\"LocalPeerPort\"", 15 },
-	[FAST_REMOTE_IP] = { "\"RemoteIP\"", 10 },
-	[FAST_REMOTE_PEER_PORT] = { "\"RemotePeerPort\"", 16 },
-};
-
-static const struct {
-	const char	*token;		/* the value with its quotes */
-	size_t		 len;
-	enum conn_type	 type;
-} fast_types[] = {
-	{ "\"Peer\"", 6, CONN_PEER },
-	{ "\"Server\"", 8, CONN_SERVER },
-	{ "\"Client\"", 8, CONN_CLIENT },
-	{ "\"KeepAlive\"", 11, CONN_KEEPALIVE },
-};
-
 /*
  * Matches one of the four keys at p; returns the byte after it, or NULL.
  * The letter after the quote (and for "Remote..." the eighth) tells which
@@ -226,35 +212,47 @@ fast_key(const char *p, const char *end, int *key)
 	switch (p[1]) {
 	case 'C':
 		*key = FAST_TYPE;
-		break;
+		return (FAST_LITERAL(p, end, "\"ConnectionType\""));
 	case 'L':
 		*key = FAST_LOCAL_PEER_PORT;
-		break;
+		return (FAST_LITERAL(p, end, "\"LocalPeerPort\""));
 	case 'R':
-		*key = p[7] == 'I' ? FAST_REMOTE_IP : FAST_REMOTE_PEER_PORT;
-		break;
+		if (p[7] == 'I') {
+			*key = FAST_REMOTE_IP;
+			return (FAST_LITERAL(p, end, "\"RemoteIP\""));
+		}
+		*key = FAST_REMOTE_PEER_PORT;
+		return (FAST_LITERAL(p, end, "\"RemotePeerPort\""));
 	default:
 		return (NULL);
 	}
-	return (fast_token(p, end, fast_keys[*key].token,
-	    fast_keys[*key].len));
 }
 
-/* Matches a ConnectionType value at p; returns the byte after it. */
+/*
+ * Matches a ConnectionType value at p; returns the byte after it.  As
+ * for the keys, the first letter decides.
+ */
 static const char *
 fast_type(const char *p, const char *end, enum conn_type *type)
 {
-	const char	*q;
-	size_t		 i;
-
-	for (i = 0; i < sizeof(fast_types) / sizeof(fast_types[0]); i++) {
-		if ((q = fast_token(p, end, fast_types[i].token,
-		    fast_types[i].len)) != NULL) {
-			*type = fast_types[i].type;
-			return (q);
-		}
+	if (end - p < 6)
+		return (NULL);
+	switch (p[1]) {
+	case 'P':
+		*type = CONN_PEER;
+		return (FAST_LITERAL(p, end, "\"Peer\""));
+	case 'S':
+		*type = CONN_SERVER;
+		return (FAST_LITERAL(p, end, "\"Server\""));
+	case 'C':
+		*type = CONN_CLIENT;
+		return (FAST_LITERAL(p, end, "\"Client\""));
+	case 'K':
+		*type = CONN_KEEPALIVE;
+		return (FAST_LITERAL(p, end, "\"KeepAlive\""));
+	default:
+		return (NULL);
 	}
-	return (NULL);
 }
 
 /*
