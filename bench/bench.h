@@ -13,6 +13,7 @@
 #define CB_BENCH_H
 
 #include <sys/types.h>
+#include <sys/socket.h>
 #include <netinet/in.h>
 
 #include <stddef.h>
@@ -23,6 +24,7 @@
 #define BENCH_MAX_BATCH		256
 #define BENCH_LINE_MAX		512
 #define BENCH_SAMPLES_MAX	(1 << 21)	/* latencies kept, reservoir */
+#define BENCH_PKTINFO_SPACE	CMSG_SPACE(sizeof(struct in_pktinfo))
 
 struct bench_opts {
 	const char	*host;		/* receiver, a 127/8 or ::1 literal */
@@ -48,6 +50,7 @@ struct bench_opts {
 	int		 timeout_ms;	/* closed loop: refill a window */
 	double		 drain;		/* seconds to let a receiver drain */
 	int		 burst;		/* udp: datagrams per paused round */
+	const char	*path;		/* stall: admin URL to stream */
 };
 
 /* Latencies in nanoseconds, kept by reservoir sampling. */
@@ -66,6 +69,8 @@ uint64_t	 bench_now_ns(void);
 void		 bench_sleep_ns(uint64_t);
 int		 bench_pin(int);
 void		 bench_src_ip(int, char *, size_t);
+void		 bench_wide_src(uint64_t, struct in_addr *);
+void		 bench_pktinfo(struct msghdr *, void *, struct in_addr);
 socklen_t	 bench_sockaddr(const char *, int, struct sockaddr_storage *);
 int		 bench_loopback(const char *);
 int		 bench_udp_socket(const char *, int);
@@ -114,6 +119,9 @@ int		 bench_ack_valid(const unsigned char *, size_t, uint32_t,
 int		 bench_pairs(const struct bench_opts *);
 int		 bench_clientserver(const struct bench_opts *);
 int		 bench_exchange(const struct bench_opts *);
+
+/* stall.c */
+int		 bench_stall(const struct bench_opts *);
 
 /* fill.c */
 int		 bench_fill_leases(const struct bench_opts *);

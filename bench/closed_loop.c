@@ -29,6 +29,7 @@
 #include "bench.h"
 
 #define CL_DEFAULT_SOCKETS	8
+#define CL_DEFAULT_SRC_IPS	65536
 #define CL_REQ_MAX		BENCH_LINE_MAX
 
 enum cl_kind {
@@ -49,36 +50,26 @@ struct cl_run {
 	enum cl_kind		 kind;
 	struct cl_sock		*socks;
 	int			 nsocks;
+	int			 src_ips;
 	struct sockaddr_storage	 to;
 	socklen_t		 tolen;
 	uint64_t		 sent, valid, invalid, lost, seq;
 };
 
-static void	cl_source(const struct cl_run *, uint64_t, struct in_addr *);
 static void	cl_send(struct cl_run *, struct cl_sock *, int);
 static void	cl_receive(struct cl_run *, struct cl_sock *);
 static int	cl_open(struct cl_run *);
 static int	cl_run(const struct bench_opts *, enum cl_kind);
-
-/* The address of the i-th source: 127.1.0.0 + i. */
-static void
-cl_source(const struct cl_run *r, uint64_t i, struct in_addr *a)
-{
-	(void)r;
-	a->s_addr = htonl((uint32_t)(0x7f010000U + i));
-}
 
 /* Sends n requests from s, each from the socket's next source address. */
 static void
 cl_send(struct cl_run *r, struct cl_sock *s, int n)
 {
 	static unsigned char	 bufs[BENCH_MAX_BATCH][CL_REQ_MAX];
-	static char		 cmsgs[BENCH_MAX_BATCH][CMSG_SPACE(
-				    sizeof(struct in_pktinfo))];
+	static char		 cmsgs[BENCH_MAX_BATCH][BENCH_PKTINFO_SPACE];
 	struct mmsghdr		 msgs[BENCH_MAX_BATCH];
 	struct iovec		 iov[BENCH_MAX_BATCH];
-	struct cmsghdr		*c;
-	struct in_pktinfo	*pi;
+	struct in_addr		 src;
 	uint64_t		 idx;
 	uint32_t		 sock = (uint32_t)(s - r->socks);
 	int			 i, b, k;
@@ -88,7 +79,7 @@ cl_send(struct cl_run *r, struct cl_sock *s, int n)
 		memset(msgs, 0, sizeof(msgs[0]) * (size_t)b);
 		for (i = 0; i < b; i++) {
 			idx = sock + (uint64_t)r->nsocks * (s->next++ %
-			    (uint64_t)(r->o->src_ips / r->nsocks + 1));
+			    (uint64_t)(r->src_ips / r->nsocks + 1));
 			iov[i].iov_base = bufs[i];
 			iov[i].iov_len = r->kind == CL_STUN ?
 			    bench_stun_request(bufs[i], sock, r->seq++) :
@@ -98,15 +89,8 @@ cl_send(struct cl_run *r, struct cl_sock *s, int n)
 			msgs[i].msg_hdr.msg_namelen = r->tolen;
 			msgs[i].msg_hdr.msg_iov = &iov[i];
 			msgs[i].msg_hdr.msg_iovlen = 1;
-			msgs[i].msg_hdr.msg_control = cmsgs[i];
-			msgs[i].msg_hdr.msg_controllen = sizeof(cmsgs[i]);
-			c = CMSG_FIRSTHDR(&msgs[i].msg_hdr);
-			c->cmsg_level = IPPROTO_IP;
-			c->cmsg_type = IP_PKTINFO;
-			c->cmsg_len = CMSG_LEN(sizeof(*pi));
-			pi = (struct in_pktinfo *)CMSG_DATA(c);
-			memset(pi, 0, sizeof(*pi));
-			cl_source(r, idx, &pi->ipi_spec_dst);
+			bench_wide_src(idx, &src);
+			bench_pktinfo(&msgs[i].msg_hdr, cmsgs[i], src);
 		}
 		k = sendmmsg(s->fd, msgs, (unsigned int)b, 0);
 		if (k <= 0)
@@ -198,6 +182,7 @@ cl_run(const struct bench_opts *o, enum cl_kind kind)
 	r.o = o;
 	r.kind = kind;
 	r.nsocks = o->sockets != 0 ? o->sockets : CL_DEFAULT_SOCKETS;
+	r.src_ips = o->src_ips != 0 ? o->src_ips : CL_DEFAULT_SRC_IPS;
 	if ((r.socks = calloc((size_t)r.nsocks, sizeof(*r.socks))) == NULL ||
 	    (efd = cl_open(&r)) == -1) {
 		bench_warnx("%s: cannot open sockets: %s", kind == CL_STUN ?

@@ -33,6 +33,8 @@ static const struct {
 	    "against sink-tcp" },
 	{ "ack", bench_ack, "closed-loop registrations with \"Ack\":true" },
 	{ "stun", bench_stun, "closed-loop STUN Binding Requests" },
+	{ "stall", bench_stall, "the longest event-loop stall: probe RTT "
+	    "while --path streams, and without" },
 	{ "fill-leases", bench_fill_leases, "N idle leases; RSS per lease "
 	    "(--pid)" },
 	{ "fill-sessions", bench_fill_sessions, "[N] waiting TCP sessions "
@@ -88,7 +90,8 @@ static const struct {
 	{ "keys", OPT_INT, 1, 1 << 20, O(keys),
 	    "udp: distinct PeerPorts per socket (1)" },
 	{ "src-ips", OPT_INT, 1, 1 << 20, O(src_ips),
-	    "closed loop: source addresses in 127.1.0.0/16.. (65536)" },
+	    "closed loop: source addresses in 127.1.0.0/16.. (65536, "
+	    "stall 200)" },
 	{ "pad", OPT_INT, 16, BENCH_LINE_MAX, O(pad),
 	    "ack: request bytes, padded with spaces (128)" },
 	{ "servers", OPT_INT, 1, 64, O(servers),
@@ -99,6 +102,8 @@ static const struct {
 	    "seconds a receiver may take to drain after sending (2)" },
 	{ "burst", OPT_INT, 0, 1 << 20, O(burst),
 	    "udp: pause the receiver, queue N datagrams, time the drain" },
+	{ "path", OPT_STRING, 0, 0, O(path),
+	    "stall: admin URL to stream (/leases?limit=100000)" },
 #undef O
 };
 #define NOPTIONS	(sizeof(options) / sizeof(options[0]))
@@ -175,7 +180,6 @@ defaults(struct bench_opts *o)
 	o->cpu = o->sink_cpu = -1;
 	o->peer_port = 1234;
 	o->keys = 1;
-	o->src_ips = 65536;
 	o->pad = 128;
 	o->servers = 4;
 	o->timeout_ms = 100;

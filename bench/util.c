@@ -81,6 +81,38 @@ bench_src_ip(int i, char *buf, size_t len)
 	snprintf(buf, len, "127.0.0.%d", 2 + i % BENCH_SRC_IPS);
 }
 
+/*
+ * The i-th source of the closed loops: 127.1.0.0 + i, so that each of
+ * many simulated clients has its own address, and its own share of the
+ * daemon's per-IP limits.
+ */
+void
+bench_wide_src(uint64_t i, struct in_addr *a)
+{
+	a->s_addr = htonl((uint32_t)(0x7f010000U + i));
+}
+
+/*
+ * Makes m leave from src whatever the socket is bound to: an IP_PKTINFO
+ * control message in cbuf, BENCH_PKTINFO_SPACE bytes.
+ */
+void
+bench_pktinfo(struct msghdr *m, void *cbuf, struct in_addr src)
+{
+	struct cmsghdr		*c;
+	struct in_pktinfo	*pi;
+
+	m->msg_control = cbuf;
+	m->msg_controllen = BENCH_PKTINFO_SPACE;
+	c = CMSG_FIRSTHDR(m);
+	c->cmsg_level = IPPROTO_IP;
+	c->cmsg_type = IP_PKTINFO;
+	c->cmsg_len = CMSG_LEN(sizeof(*pi));
+	pi = (struct in_pktinfo *)(void *)CMSG_DATA(c);
+	memset(pi, 0, sizeof(*pi));
+	pi->ipi_spec_dst = src;
+}
+
 /* Fills ss with ip:port; its length, or 0 if ip is no IP literal. */
 socklen_t
 bench_sockaddr(const char *ip, int port, struct sockaddr_storage *ss)

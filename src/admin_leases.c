@@ -3,13 +3,18 @@
  *
  * The listing is streamed: {"total":N,"leases":[ first, then the leases as
  * lease_scan() walks the registry a slice of buckets at a time, sent with
- * evhttp's chunked replies.  One turn of the event loop scans a bounded
- * number of buckets and builds at most about one chunk, so a million
- * leases never hold the loop for more than a few milliseconds, and the
- * next chunk is built only once the previous one has been written, so a
- * slow client holds at most one chunk of memory.  A turn whose slice
- * produced nothing (all skipped by ?offset= or ?ip=) resumes from a
- * zero-delay timer, which lets the loop poll for I/O in between.
+ * evhttp's chunked replies.  One turn of the event loop builds at most
+ * about one chunk and stops after STREAM_TURN_NS of work, whichever comes
+ * first, and the next chunk is built only once the previous one has been
+ * written, so a slow client holds at most one chunk of memory.  The
+ * bound is one of time, not of buckets, because the cost of a bucket
+ * varies tenfold: passing over a lease for ?offset= or ?ip= is a cache
+ * miss or two, formatting one is a microsecond or more, and the machine
+ * may be slower or busier than the one the numbers were chosen on.  A
+ * turn that produced nothing (all skipped) resumes from a zero-delay
+ * timer, which lets the loop poll for I/O in between; a turn that ran
+ * out of time with part of a chunk built sends that part.
+ * docs/reliability.md ("The /leases stall") has the measurements.
  *
  * A stream is tied to its connection through evhttp's close callback: a
  * client that goes away mid-stream ends it, and admin_free() ends every
@@ -24,6 +29,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <event2/buffer.h>
 #include <event2/event.h>
@@ -40,7 +46,7 @@
 
 #define STREAM_CHUNK_BYTES	32768		/* chunk size to send at */
 #define STREAM_SLICE_BUCKETS	64		/* per lease_scan() call */
-#define STREAM_TURN_BUCKETS	8192		/* per event-loop turn */
+#define STREAM_TURN_NS		1000000		/* work per event-loop turn */
 
 #define nitems(a)		(sizeof(a) / sizeof((a)[0]))
 
@@ -79,6 +85,7 @@ static void	list_empty(struct evhttp_request *, size_t);
 static void	stream_start(struct admin_leases *, struct evhttp_request *,
 		    const struct lease_query *, size_t);
 static void	stream_step(struct lease_stream *);
+static uint64_t	stream_clock_ns(void);
 static void	stream_visit(void *, const struct lease *);
 static void	stream_finish(struct lease_stream *);
 static void	stream_sent_cb(struct evhttp_connection *, void *);
@@ -389,17 +396,19 @@ stream_start(struct admin_leases *al, struct evhttp_request *req,
 }
 
 /*
- * One turn: scans slices until a chunk's worth is built, the turn's
- * bucket budget is spent or the listing is complete, then sends what it
- * has (continuing once it is written) or, having nothing, yields to the
- * loop and continues from the zero-delay timer.
+ * One turn: scans slices until a chunk's worth is built, STREAM_TURN_NS
+ * have gone or the listing is complete, then sends what it has
+ * (continuing once it is written) or, having nothing, yields to the loop
+ * and continues from the zero-delay timer.  The clock is read after each
+ * slice, so a turn overruns its budget by one slice at most: 64 buckets,
+ * some tens of microseconds.
  */
 static void
 stream_step(struct lease_stream *s)
 {
 	static const struct timeval	 zero = { 0, 0 };
 	const struct lease_registry	*reg = s->owner->ctx->leases;
-	size_t				 buckets;
+	uint64_t			 deadline;
 
 	if (evhttp_request_get_connection(s->req) == NULL) {
 		/* Detached from its connection without a close callback. */
@@ -407,17 +416,16 @@ stream_step(struct lease_stream *s)
 		stream_free(s);
 		return;
 	}
-	for (buckets = 0; buckets < STREAM_TURN_BUCKETS;
-	    buckets += STREAM_SLICE_BUCKETS) {
+	deadline = stream_clock_ns() + STREAM_TURN_NS;
+	do {
 		s->cursor = lease_scan(reg, s->cursor, STREAM_SLICE_BUCKETS,
 		    stream_visit, s);
 		if (s->cursor == 0 || s->sent == s->query.limit) {
 			stream_finish(s);
 			return;
 		}
-		if (evbuffer_get_length(s->buf) >= STREAM_CHUNK_BYTES)
-			break;
-	}
+	} while (evbuffer_get_length(s->buf) < STREAM_CHUNK_BYTES &&
+	    stream_clock_ns() < deadline);
 	if (evbuffer_get_length(s->buf) > 0)
 		evhttp_send_reply_chunk_with_cb(s->req, s->buf,
 		    stream_sent_cb, s);
@@ -432,6 +440,19 @@ stream_step(struct lease_stream *s)
 		log_warn("admin: /leases stream cannot continue");
 		evhttp_connection_free(evhttp_request_get_connection(s->req));
 	}
+}
+
+/*
+ * Nanoseconds of the monotonic clock, for a turn's budget: cb_now_ms()
+ * counts in milliseconds, too coarse for a budget of one.
+ */
+static uint64_t
+stream_clock_ns(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ((uint64_t)ts.tv_sec * 1000000000 + (uint64_t)ts.tv_nsec);
 }
 
 /*

@@ -10,8 +10,12 @@
 
 #include "htable.h"
 
+#define SCAN_NEAR	8	/* buckets ahead: prefetch the first entry */
+#define SCAN_FAR	16	/* buckets ahead: prefetch the slot */
+
 static int	htable_grow(struct htable *);
 static uint64_t	reverse_bits(uint64_t);
+static uint64_t	scan_next(uint64_t, uint64_t);
 
 int
 htable_init(struct htable *t, size_t buckets, htable_hash_fn hash,
@@ -101,6 +105,13 @@ reverse_bits(uint64_t v)
 	return (__builtin_bswap64(v));
 }
 
+/* The cursor after cursor, 0 once the walk is over. */
+static uint64_t
+scan_next(uint64_t cursor, uint64_t mask)
+{
+	return (reverse_bits(reverse_bits(cursor | ~mask) + 1));
+}
+
 /*
  * Visits up to max_buckets buckets from cursor and returns the cursor to
  * go on from, 0 when the walk is over.  The cursor counts in reversed bit
@@ -108,24 +119,41 @@ reverse_bits(uint64_t v)
  * already walked map onto buckets the cursor has also passed, so an entry
  * present for the whole walk is visited exactly once.  The visitor must
  * not add or remove entries.
+ *
+ * Reversed order jumps across the bucket array, and the entries lie
+ * wherever malloc put them, so a large table costs a cache miss or two
+ * per bucket, one after the other.  The walk therefore runs two cursors
+ * ahead of itself: SCAN_FAR buckets ahead it prefetches the bucket's
+ * slot, SCAN_NEAR ahead (the slot has come in by then) the chain's first
+ * entry, so the misses overlap.  Past the end of the walk the cursors
+ * stay on bucket 0: a prefetch too many, harmless.
  */
 uint64_t
 htable_scan(const struct htable *t, uint64_t cursor, size_t max_buckets,
     htable_visit_fn visit, void *arg)
 {
 	struct hnode	*node, *next;
-	uint64_t	 mask = t->mask;
+	uint64_t	 mask = t->mask, near, far;
+	size_t		 i;
 
+	near = scan_next(cursor, mask);
+	for (i = 1; i < SCAN_NEAR && near != 0; i++)
+		near = scan_next(near, mask);
+	for (far = near; i < SCAN_FAR && far != 0; i++)
+		far = scan_next(far, mask);
 	while (max_buckets-- > 0) {
+		__builtin_prefetch(&t->buckets[far & mask]);
+		if ((node = t->buckets[near & mask]) != NULL)
+			__builtin_prefetch(node);
 		for (node = t->buckets[cursor & mask]; node != NULL;
 		    node = next) {
 			next = node->next;
 			visit(arg, node);
 		}
-		cursor |= ~mask;
-		cursor = reverse_bits(reverse_bits(cursor) + 1);
-		if (cursor == 0)
+		if ((cursor = scan_next(cursor, mask)) == 0)
 			break;
+		near = near != 0 ? scan_next(near, mask) : 0;
+		far = far != 0 ? scan_next(far, mask) : 0;
 	}
 	return (cursor);
 }

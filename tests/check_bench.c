@@ -240,6 +240,28 @@ START_TEST(test_fill)
 }
 END_TEST
 
+START_TEST(test_stall)
+{
+	start(&d);
+	expect(bench(out, sizeof(out), "fill-leases", "500", "--port", port,
+	    "--admin-port", admin, "--pid", pid, "--duration", secs(5),
+	    (char *)NULL), "mode=fill-leases", "leases=500");
+	/*
+	 * A listing of several chunks, and an offset that skips most; the
+	 * run fails unless both phases had answers and a page came whole.
+	 */
+	expect(bench(out, sizeof(out), "stall", "--port", port,
+	    "--admin-port", admin, "--path", "/leases?limit=400",
+	    "--count", "100", "--duration", secs(2), (char *)NULL),
+	    "mode=stall", "invalid=0 http_failed=0");
+	expect(bench(out, sizeof(out), "stall", "--port", port,
+	    "--admin-port", admin, "--path", "/leases?offset=450&limit=10",
+	    "--count", "100", "--duration", secs(2), (char *)NULL),
+	    "mode=stall", "invalid=0 http_failed=0");
+	ck_assert_int_eq(h_daemon_stop(&d), 0);
+}
+END_TEST
+
 /* One test case: every mode, tiny. */
 static Suite *
 bench_suite(void)
@@ -254,6 +276,7 @@ bench_suite(void)
 	tcase_add_test(tc, test_exchange);
 	tcase_add_test(tc, test_closed_loop);
 	tcase_add_test(tc, test_fill);
+	tcase_add_test(tc, test_stall);
 	suite_add_tcase(s, tc);
 	return (s);
 }
