@@ -26,7 +26,9 @@ top=${1:-.}
 bench=$top/bench/cb_bench
 daemon=$top/src/containment_breach
 out=${CB_CALLGRIND_DIR:-$(mktemp -d "${TMPDIR:-/tmp}/cb_callgrind.XXXXXX")}
-base=$((40000 + $$ % 20000))
+# Below the ephemeral range (32768 and up here), where connect() never
+# takes a port from under us.
+base=$((10000 + $$ % 20000))
 port=$base admin=$((base + 1)) sink=$((base + 2))
 d="--port $port --admin-port $admin"
 vg="valgrind --tool=callgrind --vgdb=no"

@@ -21,7 +21,9 @@ daemon=$top/src/containment_breach
 secs=${CB_BENCH_SECS:-3}
 runs=${CB_BENCH_RUNS:-1}
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/cb_bench.XXXXXX")
-base=$((20000 + $$ % 20000))
+# Below the ephemeral range (32768 and up here), where connect() never
+# takes a port from under us.
+base=$((10000 + $$ % 20000))
 port=$base admin=$((base + 1)) sink=$((base + 2)) stun=$((base + 3))
 ncpu=$(getconf _NPROCESSORS_ONLN)
 gen=0 rx=$((ncpu - 1))
