@@ -8,7 +8,13 @@
  * contract's section 9): a client's socket must not receive what it did
  * not ask for.  The acknowledgement goes out of the socket the datagram
  * came in on, only if it is no larger than the request (no amplification)
- * and within a per-IP rate limit; a full socket buffer drops it.
+ * and within a per-IP rate limit; a full socket buffer drops it.  It
+ * leaves from the address the datagram arrived at (IP_PKTINFO): a socket
+ * bound to the wildcard address would otherwise use the route's preferred
+ * source, and a client that connect()ed to another of our addresses, or
+ * its firewall, would drop the answer.  The answers of one recvmmsg()
+ * batch go out with one sendmmsg(), which is most of what an answer costs
+ * us: on loopback the send carries it through the receiver's stack too.
  *
  * The operator's limits apply before anything is stored: with
  * rate_limit_udp set, each source IP may send that many datagrams a
@@ -20,6 +26,7 @@
 #include "autoconf.h"
 
 #include <sys/socket.h>
+#include <netinet/in.h>
 
 #include <errno.h>
 #include <stdlib.h>
@@ -45,6 +52,13 @@
 /* One byte past the limit shows a datagram was too large. */
 #define UDP_BUFSIZE	(PROTO_UDP_MAX + 1)
 
+/* Control data: an IPv4 datagram on a dual-stack socket gets both. */
+union udp_ctl {
+	struct cmsghdr	 hdr;
+	char		 buf[CMSG_SPACE(sizeof(struct in_pktinfo)) +
+			    CMSG_SPACE(sizeof(struct in6_pktinfo))];
+};
+
 struct udp_intake {
 	struct daemon_ctx	*ctx;
 	struct proto_decoder	*decoder;
@@ -54,28 +68,43 @@ struct udp_intake {
 	int			 count;
 	int			 fds[NET_MAX_SOCKETS];
 	struct event		*events[NET_MAX_SOCKETS];
+	/* The batch read, and where each datagram arrived. */
 	struct mmsghdr		 msgs[UDP_BATCH];
 	struct iovec		 iov[UDP_BATCH];
 	struct sockaddr_storage	 from[UDP_BATCH];
+	union udp_ctl		 ctl[UDP_BATCH];
 	char			 bufs[UDP_BATCH][UDP_BUFSIZE];
+	/* Its answers, sent together, and the source address of each. */
+	int			 nacks;
+	struct mmsghdr		 acks[UDP_BATCH];
+	struct iovec		 ack_iov[UDP_BATCH];
+	union udp_ctl		 ack_ctl[UDP_BATCH];
+	char			 ack_bufs[UDP_BATCH][ACK_MAX];
 };
 
+static void	udp_socket_setup(int);
+static void	udp_buffers_init(struct udp_intake *);
 static void	udp_read_cb(evutil_socket_t, short, void *);
 static int	udp_read_batch(struct udp_intake *, int, uint64_t);
-static void	udp_handle(struct udp_intake *, int, const struct mmsghdr *,
+static void	udp_handle(struct udp_intake *, struct mmsghdr *,
 		    const struct sockaddr *, uint64_t);
-static void	udp_ack(struct udp_intake *, int, const struct mmsghdr *,
+static void	udp_ack(struct udp_intake *, struct mmsghdr *,
 		    const struct lease_key *, uint64_t);
+static socklen_t udp_ack_source(struct msghdr *, union udp_ctl *);
+static socklen_t udp_ctl_put(union udp_ctl *, const struct cmsghdr *,
+		    const void *, size_t);
+static void	udp_ack_flush(struct udp_intake *, int);
 
 struct udp_intake *
 udp_intake_new(struct daemon_ctx *ctx, const struct net_sockets *socks)
 {
 	struct udp_intake	*u;
-	int			 i, size = UDP_RCVBUF;
+	int			 i;
 
 	if ((u = calloc(1, sizeof(*u))) == NULL)
 		return (NULL);
 	u->ctx = ctx;
+	udp_buffers_init(u);
 	if ((u->decoder = proto_decoder_new()) == NULL ||
 	    (u->ack_limit = ratelimit_new(UDP_ACK_SLOTS, UDP_ACK_RATE,
 	    UDP_ACK_BURST)) == NULL ||
@@ -84,9 +113,7 @@ udp_intake_new(struct daemon_ctx *ctx, const struct net_sockets *socks)
 	udp_intake_set_rate(u, ctx->conf->rate_limit_udp);
 	for (i = 0; i < socks->count; i++) {
 		u->fds[i] = socks->fds[i];
-		if (setsockopt(u->fds[i], SOL_SOCKET, SO_RCVBUF, &size,
-		    sizeof(size)) == -1)
-			log_warn("udp: SO_RCVBUF: %s", strerror(errno));
+		udp_socket_setup(u->fds[i]);
 		u->events[i] = event_new(ctx->base, u->fds[i],
 		    EV_READ | EV_PERSIST, udp_read_cb, u);
 		if (u->events[i] == NULL || event_add(u->events[i], NULL) == -1)
@@ -117,6 +144,59 @@ udp_intake_free(struct udp_intake *u)
 	free(u);
 }
 
+/*
+ * Room for bursts, and the destination of each datagram for its answer's
+ * source.  IPv4 datagrams on a dual-stack socket also get IP_PKTINFO: its
+ * ipi_spec_dst is the kernel's choice of source, right for a broadcast
+ * too, where the header's destination cannot be sent from.  Answers go
+ * with DF set (IP_PMTUDISC_PROBE): at most ACK_MAX bytes and never
+ * larger than the request, they need no fragmenting, and an IPv4 DF
+ * datagram takes an IP ID of 0 (RFC 6864) instead of going through the
+ * kernel's shared ID generator, about 5 % of an answer's cost.  A failed
+ * option costs only its feature.
+ */
+static void
+udp_socket_setup(int fd)
+{
+	struct sockaddr_storage	 ss;
+	socklen_t		 len = sizeof(ss);
+	int			 size = UDP_RCVBUF, on = 1;
+	int			 pmtu = IP_PMTUDISC_PROBE;
+
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size)) == -1)
+		log_warn("udp: SO_RCVBUF: %s", strerror(errno));
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) == 0 &&
+	    ss.ss_family == AF_INET6 && setsockopt(fd, IPPROTO_IPV6,
+	    IPV6_RECVPKTINFO, &on, sizeof(on)) == -1)
+		log_warn("udp: IPV6_RECVPKTINFO: %s", strerror(errno));
+	if (setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &on, sizeof(on)) == -1)
+		log_warn("udp: IP_PKTINFO: %s", strerror(errno));
+	if (setsockopt(fd, IPPROTO_IP, IP_MTU_DISCOVER, &pmtu,
+	    sizeof(pmtu)) == -1)
+		log_warn("udp: IP_MTU_DISCOVER: %s", strerror(errno));
+}
+
+/* Points every message at its buffers, once: only lengths change. */
+static void
+udp_buffers_init(struct udp_intake *u)
+{
+	struct msghdr	*h;
+	int		 i;
+
+	for (i = 0; i < UDP_BATCH; i++) {
+		u->iov[i].iov_base = u->bufs[i];
+		u->iov[i].iov_len = UDP_BUFSIZE;
+		h = &u->msgs[i].msg_hdr;
+		h->msg_iov = &u->iov[i];
+		h->msg_iovlen = 1;
+		h->msg_name = &u->from[i];
+		h->msg_control = &u->ctl[i];
+		u->ack_iov[i].iov_base = u->ack_bufs[i];
+		u->acks[i].msg_hdr.msg_iov = &u->ack_iov[i];
+		u->acks[i].msg_hdr.msg_iovlen = 1;
+	}
+}
+
 /* Registrations a second per source IP, with bursts of twice that; 0: off. */
 void
 udp_intake_set_rate(struct udp_intake *u, unsigned int rate)
@@ -144,16 +224,14 @@ udp_read_cb(evutil_socket_t fd, short what, void *arg)
 static int
 udp_read_batch(struct udp_intake *u, int fd, uint64_t now_ms)
 {
-	int	i, n;
+	struct msghdr	*h;
+	int		 i, n;
 
 	for (i = 0; i < UDP_BATCH; i++) {
-		u->iov[i].iov_base = u->bufs[i];
-		u->iov[i].iov_len = UDP_BUFSIZE;
-		memset(&u->msgs[i].msg_hdr, 0, sizeof(u->msgs[i].msg_hdr));
-		u->msgs[i].msg_hdr.msg_iov = &u->iov[i];
-		u->msgs[i].msg_hdr.msg_iovlen = 1;
-		u->msgs[i].msg_hdr.msg_name = &u->from[i];
-		u->msgs[i].msg_hdr.msg_namelen = sizeof(u->from[i]);
+		h = &u->msgs[i].msg_hdr;
+		h->msg_namelen = sizeof(u->from[i]);
+		h->msg_controllen = sizeof(u->ctl[i]);
+		h->msg_flags = 0;
 	}
 	n = recvmmsg(fd, u->msgs, UDP_BATCH, MSG_DONTWAIT, NULL);
 	if (n == -1) {
@@ -162,14 +240,15 @@ udp_read_batch(struct udp_intake *u, int fd, uint64_t now_ms)
 		return (0);
 	}
 	for (i = 0; i < n; i++)
-		udp_handle(u, fd, &u->msgs[i],
+		udp_handle(u, &u->msgs[i],
 		    (const struct sockaddr *)&u->from[i], now_ms);
+	udp_ack_flush(u, fd);
 	return (n);
 }
 
 /* Validates one datagram and records its sender's endpoint. */
 static void
-udp_handle(struct udp_intake *u, int fd, const struct mmsghdr *m,
+udp_handle(struct udp_intake *u, struct mmsghdr *m,
     const struct sockaddr *from, uint64_t now_ms)
 {
 	struct daemon_ctx		*ctx = u->ctx;
@@ -205,7 +284,7 @@ udp_handle(struct udp_intake *u, int fd, const struct mmsghdr *m,
 	case LEASE_UPSERT_CREATED:
 	case LEASE_UPSERT_REFRESHED:
 		if (reg.ack)
-			udp_ack(u, fd, m, &key, now_ms);
+			udp_ack(u, m, &key, now_ms);
 		break;
 	case LEASE_UPSERT_FULL:
 	case LEASE_UPSERT_NOMEM:
@@ -218,23 +297,24 @@ udp_handle(struct udp_intake *u, int fd, const struct mmsghdr *m,
 }
 
 /*
- * Answers a registration that asked for it with its public endpoint and
- * the lease time.  Size comes first, so that requests too small to be
- * answered spend none of their IP's tokens.
+ * Queues the answer to a registration that asked for it: its public
+ * endpoint and the lease time, sent with the rest of the batch.  Size
+ * comes first, so that requests too small to be answered spend none of
+ * their IP's tokens.
  */
 static void
-udp_ack(struct udp_intake *u, int fd, const struct mmsghdr *m,
+udp_ack(struct udp_intake *u, struct mmsghdr *m,
     const struct lease_key *key, uint64_t now_ms)
 {
 	struct stats		*st = &u->ctx->stats;
+	struct msghdr		*a = &u->acks[u->nacks].msg_hdr;
 	struct cb_endpoint	 src;
-	char			 buf[ACK_MAX];
 	size_t			 len;
 
 	src.ip = key->ip;
 	src.port = cb_sockaddr_port(m->msg_hdr.msg_name);
-	len = response_format_ack(buf, sizeof(buf), key->peer_port, &src,
-	    u->ctx->conf->lease_timeout);
+	len = response_format_ack(u->ack_bufs[u->nacks], ACK_MAX,
+	    key->peer_port, &src, u->ctx->conf->lease_timeout);
 	if (len == 0 || len > m->msg_len) {
 		stats_inc(st, STAT_UDP_ACKS_TOO_LARGE);
 		return;
@@ -243,10 +323,87 @@ udp_ack(struct udp_intake *u, int fd, const struct mmsghdr *m,
 		stats_inc(st, STAT_UDP_ACKS_RATE_LIMITED);
 		return;
 	}
-	if (sendto(fd, buf, len, MSG_DONTWAIT, m->msg_hdr.msg_name,
-	    m->msg_hdr.msg_namelen) != (ssize_t)len) {
-		stats_inc(st, STAT_UDP_ACKS_DROPPED);
-		return;
+	u->ack_iov[u->nacks].iov_len = len;
+	a->msg_name = m->msg_hdr.msg_name;
+	a->msg_namelen = m->msg_hdr.msg_namelen;
+	a->msg_controllen = udp_ack_source(&m->msg_hdr,
+	    &u->ack_ctl[u->nacks]);
+	a->msg_control = a->msg_controllen != 0 ? &u->ack_ctl[u->nacks] :
+	    NULL;
+	u->nacks++;
+}
+
+/*
+ * Writes the control message that makes an answer leave from the address
+ * its request arrived at, from the request's own (see udp_socket_setup):
+ * IP_PKTINFO's ipi_spec_dst for IPv4, else IPV6_PKTINFO's address unless
+ * it is multicast.  No interface is named, so routing picks it as before.
+ * Returns the control length, 0 for none (the old behaviour).
+ */
+static socklen_t
+udp_ack_source(struct msghdr *in, union udp_ctl *out)
+{
+	struct cmsghdr		*c, *v6 = NULL;
+	struct in_pktinfo	 pi;
+	struct in6_pktinfo	 pi6;
+
+	for (c = CMSG_FIRSTHDR(in); c != NULL; c = CMSG_NXTHDR(in, c)) {
+		if (c->cmsg_level == IPPROTO_IPV6 &&
+		    c->cmsg_type == IPV6_PKTINFO)
+			v6 = c;
+		if (c->cmsg_level != IPPROTO_IP || c->cmsg_type != IP_PKTINFO)
+			continue;
+		memcpy(&pi, CMSG_DATA(c), sizeof(pi));
+		pi.ipi_ifindex = 0;
+		pi.ipi_addr.s_addr = 0;
+		return (udp_ctl_put(out, c, &pi, sizeof(pi)));
 	}
-	stats_inc(st, STAT_UDP_ACKS);
+	if (v6 == NULL)
+		return (0);
+	memcpy(&pi6, CMSG_DATA(v6), sizeof(pi6));
+	if (IN6_IS_ADDR_MULTICAST(&pi6.ipi6_addr))
+		return (0);
+	pi6.ipi6_ifindex = 0;
+	return (udp_ctl_put(out, v6, &pi6, sizeof(pi6)));
+}
+
+/* One control message of like's kind holding data; its space. */
+static socklen_t
+udp_ctl_put(union udp_ctl *out, const struct cmsghdr *like, const void *data,
+    size_t len)
+{
+	out->hdr = *like;
+	out->hdr.cmsg_len = CMSG_LEN(len);
+	memcpy(CMSG_DATA(&out->hdr), data, len);
+	return (CMSG_SPACE(len));
+}
+
+/*
+ * Sends the batch's answers, as many per sendmmsg() as the kernel takes.
+ * An answer it refuses is dropped and counted, never retried; a full
+ * socket buffer (EAGAIN) drops the rest of the batch the same way, since
+ * the daemon never waits to send.
+ */
+static void
+udp_ack_flush(struct udp_intake *u, int fd)
+{
+	struct stats	*st = &u->ctx->stats;
+	int		 done = 0, k;
+
+	while (done < u->nacks) {
+		k = sendmmsg(fd, &u->acks[done],
+		    (unsigned int)(u->nacks - done), MSG_DONTWAIT);
+		if (k > 0) {
+			stats_add(st, STAT_UDP_ACKS, (uint64_t)k);
+			done += k;
+		} else if (errno == EAGAIN || errno == EWOULDBLOCK) {
+			stats_add(st, STAT_UDP_ACKS_DROPPED,
+			    (uint64_t)(u->nacks - done));
+			break;
+		} else {
+			stats_inc(st, STAT_UDP_ACKS_DROPPED);
+			done++;
+		}
+	}
+	u->nacks = 0;
 }

@@ -13,9 +13,12 @@
 #include "autoconf.h"
 
 #include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
 
 #include <check.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,9 +44,12 @@ stop(void)
 	ck_assert_int_eq(h_daemon_stop(&d), 0);
 }
 
-/* Sends text from fd to the daemon, padded with spaces to pad bytes. */
+/*
+ * Sends text from fd to the daemon at dst (NULL: 127.0.0.1 or ::1 after
+ * the socket's family), padded with spaces to pad bytes.
+ */
 static void
-send_reg(int fd, const char *text, size_t pad)
+send_reg_to(int fd, const char *dst, const char *text, size_t pad)
 {
 	struct sockaddr_storage	 ss;
 	socklen_t		 len = sizeof(ss);
@@ -55,21 +61,49 @@ send_reg(int fd, const char *text, size_t pad)
 	while (n < pad && n < sizeof(buf))
 		buf[n++] = ' ';
 	ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&ss, &len), 0);
-	ck_assert_int_eq(h_udp_send(fd, ss.ss_family == AF_INET6 ? "::1" :
-	    "127.0.0.1", d.port, buf, n), 0);
+	if (dst == NULL)
+		dst = ss.ss_family == AF_INET6 ? "::1" : "127.0.0.1";
+	ck_assert_int_eq(h_udp_send(fd, dst, d.port, buf, n), 0);
 }
 
-/* Receives one datagram within ms; returns its length, -1 if none. */
-static ssize_t
-recv_dgram(int fd, char *buf, size_t size, int ms)
+static void
+send_reg(int fd, const char *text, size_t pad)
 {
-	struct pollfd	pfd = { fd, POLLIN, 0 };
-	ssize_t		n;
+	send_reg_to(fd, NULL, text, pad);
+}
+
+/*
+ * Receives one datagram within ms, and its sender's address and port
+ * into from_ip and from_port unless from_ip is NULL; returns its length,
+ * -1 if none.
+ */
+static ssize_t
+recv_dgram(int fd, char *buf, size_t size, int ms, char *from_ip,
+    int *from_port)
+{
+	struct pollfd		 pfd = { fd, POLLIN, 0 };
+	struct sockaddr_storage	 ss;
+	struct sockaddr_in	*sin = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6	*sin6 = (struct sockaddr_in6 *)&ss;
+	socklen_t		 len = sizeof(ss);
+	ssize_t			 n;
 
 	if (poll(&pfd, 1, h_scale_ms(ms)) != 1)
 		return (-1);
-	if ((n = recv(fd, buf, size - 1, 0)) >= 0)
+	if ((n = recvfrom(fd, buf, size - 1, 0, (struct sockaddr *)&ss,
+	    &len)) >= 0)
 		buf[n] = '\0';
+	if (n >= 0 && from_ip != NULL) {
+		if (ss.ss_family == AF_INET6) {
+			inet_ntop(AF_INET6, &sin6->sin6_addr, from_ip,
+			    INET6_ADDRSTRLEN);
+			*from_port = ntohs(sin6->sin6_port);
+		} else {
+			inet_ntop(AF_INET, &sin->sin_addr, from_ip,
+			    INET6_ADDRSTRLEN);
+			*from_port = ntohs(sin->sin_port);
+		}
+	}
 	return (n);
 }
 
@@ -85,16 +119,31 @@ ack_line(const struct rdv_peer *p, long long peer_port, int lease_timeout)
 	return (line);
 }
 
-/* Expects the exact Ack next on the peer's socket. */
+/*
+ * Expects the exact Ack next on the peer's socket, sent from the daemon's
+ * port at address from (NULL: any).
+ */
+static void
+expect_ack_from(const struct rdv_peer *p, long long peer_port,
+    int lease_timeout, const char *from)
+{
+	char	 buf[512], ip[INET6_ADDRSTRLEN];
+	char	*want = ack_line(p, peer_port, lease_timeout);
+	int	 port;
+
+	ck_assert_msg(recv_dgram(p->udp, buf, sizeof(buf), H_TIMEOUT_MS, ip,
+	    &port) > 0, "no Ack for %s", p->ip);
+	ck_assert_str_eq(buf, want);
+	ck_assert_int_eq(port, d.port);
+	if (from != NULL)
+		ck_assert_str_eq(ip, from);
+	free(want);
+}
+
 static void
 expect_ack(const struct rdv_peer *p, long long peer_port, int lease_timeout)
 {
-	char	 buf[512], *want = ack_line(p, peer_port, lease_timeout);
-
-	ck_assert_msg(recv_dgram(p->udp, buf, sizeof(buf), H_TIMEOUT_MS) > 0,
-	    "no Ack for %s", p->ip);
-	ck_assert_str_eq(buf, want);
-	free(want);
+	expect_ack_from(p, peer_port, lease_timeout, NULL);
 }
 
 /* Shows that nothing but the barrier's Ack reached the peer's socket. */
@@ -205,7 +254,7 @@ START_TEST(test_ack_rate_limit)
 		send_reg(a.udp, "{\"PeerPort\":1,\"Ack\":true}", ACK_PAD);
 	rdv_wait_stat(&d, "udp_datagrams", 40);
 	t0 = h_now_ms() - t0;
-	while (recv_dgram(a.udp, buf, sizeof(buf), 300) > 0)
+	while (recv_dgram(a.udp, buf, sizeof(buf), 300, NULL, NULL) > 0)
 		got++;
 	/* 20 at once, and at 10/s a few more if the burst took a while. */
 	ck_assert_int_ge(got, 20);
@@ -218,6 +267,72 @@ START_TEST(test_ack_rate_limit)
 	expect_ack(&b, 1, 90);
 	rdv_peer_close(&a);
 	rdv_peer_close(&b);
+	stop();
+}
+END_TEST
+
+/*
+ * The Ack leaves from the address the registration was sent to, not the
+ * route's preferred source (the daemon listens on the wildcard address):
+ * a client that connect()ed its socket to one of the daemon's addresses,
+ * or its firewall, takes nothing from another.
+ */
+START_TEST(test_ack_from_arrival_address)
+{
+	static const char *const dst[] = { "127.0.0.1", "127.0.0.7", "::1" };
+	struct rdv_peer		 p;
+	size_t			 i;
+
+	start(NULL);
+	for (i = 0; i < sizeof(dst) / sizeof(dst[0]); i++) {
+		rdv_peer_init(&p, strchr(dst[i], ':') != NULL ? "::1" :
+		    "127.0.0.2", (long long)i + 1);
+		send_reg_to(p.udp, dst[i], "{\"PeerPort\":1,\"Ack\":true}",
+		    ACK_PAD);
+		expect_ack_from(&p, 1, 90, dst[i]);
+		rdv_peer_close(&p);
+	}
+	stop();
+}
+END_TEST
+
+/*
+ * Many Acks queued while the daemon is stopped arrive in one read and go
+ * out together: each is exact and reaches its own client, in order, and
+ * one too small to be answered in their midst changes nothing for them.
+ */
+START_TEST(test_ack_one_batch)
+{
+	static const char	*ips[] = { "127.0.0.10", "127.0.0.11",
+				    "127.0.0.12", "127.0.0.13", "127.0.0.14",
+				    "127.0.0.15", "127.0.0.16", "127.0.0.17" };
+	struct rdv_peer		 p[8];
+	char			 req[64];
+	int			 i, k;
+
+	start(NULL);
+	for (i = 0; i < 8; i++)
+		rdv_peer_init(&p[i], ips[i], 1);
+	ck_assert_int_eq(kill(d.pid, SIGSTOP), 0);
+	for (k = 0; k < 3; k++) {
+		for (i = 0; i < 8; i++) {
+			snprintf(req, sizeof(req),
+			    "{\"PeerPort\":%d,\"Ack\":true}", 100 * k + i);
+			send_reg(p[i].udp, req, ACK_PAD);
+		}
+		send_reg(p[0].udp, "{\"PeerPort\":7,\"Ack\":true}", 0);
+	}
+	ck_assert_int_eq(kill(d.pid, SIGCONT), 0);
+	for (i = 0; i < 8; i++) {
+		for (k = 0; k < 3; k++)
+			expect_ack(&p[i], 100 * k + i, 90);
+	}
+	rdv_wait_stat(&d, "udp_acks", 24);
+	ck_assert_int_eq(h_stat(&d, "udp_acks_too_large"), 3);
+	ck_assert_int_eq(h_stat(&d, "udp_acks_dropped"), 0);
+	expect_nothing_before_barrier(&p[0], 90);
+	for (i = 0; i < 8; i++)
+		rdv_peer_close(&p[i]);
 	stop();
 }
 END_TEST
@@ -438,6 +553,8 @@ main(void)
 	tcase_add_test(tc, test_no_reply_without_ack);
 	tcase_add_test(tc, test_no_reply_when_larger);
 	tcase_add_test(tc, test_ack_rate_limit);
+	tcase_add_test(tc, test_ack_from_arrival_address);
+	tcase_add_test(tc, test_ack_one_batch);
 	tcase_add_test(tc, test_local_both);
 	tcase_add_test(tc, test_local_only_a);
 	tcase_add_test(tc, test_local_only_b);
