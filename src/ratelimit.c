@@ -93,7 +93,7 @@ ratelimit_slot(struct ratelimit *rl, const struct cb_ip *ip)
 	struct bucket	*set, *lru;
 	size_t		 i;
 
-	set = &rl->buckets[(siphash24(&rl->key, ip, sizeof(*ip)) & rl->mask) *
+	set = &rl->buckets[(siphash13(&rl->key, ip, sizeof(*ip)) & rl->mask) *
 	    RATELIMIT_WAYS];
 	lru = &set[0];
 	for (i = 0; i < RATELIMIT_WAYS; i++) {
