@@ -71,6 +71,7 @@
 #define TCP_RATE_SLOTS		4096	/* IPs rate_limit_tcp tracks at once */
 #define GRACE_QUEUES		4	/* udp_grace values alive at once */
 #define DEADLINE_BUDGET		1024	/* deadlines fired per loop turn */
+#define SPARE_SESSIONS		256	/* freed sessions kept for reuse */
 
 enum session_phase {
 	PHASE_FIRST,
@@ -102,6 +103,8 @@ struct tcp_server {
 	int			 accepting;	/* 0 once shutting down */
 	struct proto_decoder	*decoder;
 	LIST_HEAD(, session)	 sessions;
+	LIST_HEAD(, session)	 spares;	/* freed, kept for reuse */
+	size_t			 nspares;
 	size_t			 count;
 	size_t			 max_connections;
 	struct ratelimit	*rate_limit;	/* rate_limit_tcp */
@@ -135,6 +138,7 @@ static void	listeners_enable(struct tcp_server *, int);
 static size_t	default_max_connections(void);
 static struct session *session_new(struct tcp_server *, evutil_socket_t,
 		    const struct sockaddr *);
+static void	session_release(struct tcp_server *, struct session *);
 static void	session_refuse(struct session *);
 static void	session_read_cb(struct bufferevent *, void *);
 static void	session_write_cb(struct bufferevent *, void *);
@@ -183,6 +187,7 @@ tcp_server_new(struct daemon_ctx *ctx, const struct net_sockets *socks)
 		return (NULL);
 	srv->ctx = ctx;
 	LIST_INIT(&srv->sessions);
+	LIST_INIT(&srv->spares);
 	tcp_server_set_udp_grace(srv, ctx->conf->udp_grace);
 	srv->accept_resume = evtimer_new(ctx->base, accept_resume_cb, srv);
 	if (deadlines_init(srv) == -1 || srv->accept_resume == NULL ||
@@ -218,6 +223,10 @@ tcp_server_free(struct tcp_server *srv)
 	srv->drained = NULL;
 	while ((s = LIST_FIRST(&srv->sessions)) != NULL)
 		session_free(s);
+	while ((s = LIST_FIRST(&srv->spares)) != NULL) {
+		LIST_REMOVE(s, entry);
+		free(s);
+	}
 	for (i = 0; i < NET_MAX_SOCKETS; i++) {
 		if (srv->listeners[i] != NULL)
 			evconnlistener_free(srv->listeners[i]);
@@ -374,24 +383,43 @@ tcp_server_adopt(struct tcp_server *srv, evutil_socket_t fd,
 		session_refuse(s);
 }
 
-/* A zeroed session on fd, or NULL (fd left open) if memory is short. */
+/*
+ * A zeroed session on fd, or NULL (fd left open) if memory is short.  A
+ * session freed recently is reused: a new one would come from calloc(),
+ * which in glibc bypasses malloc's per-thread cache (and the compiler
+ * turns malloc() and memset() back into calloc()).
+ */
 static struct session *
 session_new(struct tcp_server *srv, evutil_socket_t fd,
     const struct sockaddr *sa)
 {
 	struct session	*s;
 
-	/* malloc() and memset(): glibc's calloc() skips the chunk cache. */
-	if ((s = malloc(sizeof(*s))) == NULL)
+	if ((s = LIST_FIRST(&srv->spares)) != NULL) {
+		LIST_REMOVE(s, entry);
+		srv->nspares--;
+	} else if ((s = malloc(sizeof(*s))) == NULL)
 		return (NULL);
 	memset(s, 0, sizeof(*s));
 	if (cb_ip_from_sockaddr(&s->ip, sa) == -1 ||
 	    (s->bev = bufferevent_socket_new(srv->ctx->base, fd,
 	    BEV_OPT_CLOSE_ON_FREE)) == NULL) {
-		free(s);
+		session_release(srv, s);
 		return (NULL);
 	}
 	return (s);
+}
+
+/* Keeps a freed session for reuse, up to SPARE_SESSIONS of them. */
+static void
+session_release(struct tcp_server *srv, struct session *s)
+{
+	if (srv->nspares >= SPARE_SESSIONS) {
+		free(s);
+		return;
+	}
+	LIST_INSERT_HEAD(&srv->spares, s, entry);
+	srv->nspares++;
 }
 
 /*
@@ -828,7 +856,7 @@ session_free(struct session *s)
 	LIST_REMOVE(s, entry);
 	bufferevent_free(s->bev);
 	session_deadline(s, NULL);
-	free(s);
+	session_release(srv, s);
 	if (--srv->count == 0 && srv->drained != NULL)
 		srv->drained(srv->drained_arg);
 }
