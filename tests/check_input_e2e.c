@@ -366,7 +366,7 @@ START_TEST(test_out_of_descriptors_does_not_spin)
 {
 	enum { N = FD_TEST_CONNECTIONS };
 	struct rlimit	 saved, low = { 96, 96 };
-	struct rdv_peer	 conns[N], a, b;
+	struct rdv_peer	 conns[N];
 	long		 before;
 	int		 i;
 
@@ -393,13 +393,7 @@ START_TEST(test_out_of_descriptors_does_not_spin)
 	for (i = 0; i < N; i++)
 		rdv_peer_close(&conns[i]);
 	rdv_wait_stat(&d, "tcp_connections", 0);
-	rdv_peer_init(&a, "127.0.0.2", 1);
-	rdv_peer_init(&b, "127.0.0.3", 2);
-	rdv_register(&a, &d);
-	rdv_register(&b, &d);
-	rdv_match_peers(&a, &b, &d);
-	rdv_peer_close(&a);
-	rdv_peer_close(&b);
+	rdv_match_fresh_pair(&d, "127.0.0.2", "127.0.0.3");
 	stop();
 }
 END_TEST

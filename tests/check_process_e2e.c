@@ -526,41 +526,44 @@ START_TEST(test_reload_udp_grace)
 }
 END_TEST
 
+/* The status of GET /stats with "Authorization: Bearer token". */
+static int
+stats_status(const struct h_daemon *d, const char *token)
+{
+	struct h_http_response	r;
+	char			header[128];
+	int			status;
+
+	snprintf(header, sizeof(header), "Authorization: Bearer %s\r\n",
+	    token);
+	ck_assert_int_eq(h_http(d, "GET", "/stats", header, &r), 0);
+	status = r.status;
+	h_http_response_free(&r);
+	return (status);
+}
+
 /* The admin token is read at start and again on reload, never logged. */
 START_TEST(test_reload_token)
 {
 	struct scratch		s;
 	struct h_daemon		d;
-	struct h_http_response	r;
 	char			arg[PATH_LEN + 32];
 
 	scratch_init(&s);
 	write_text(s.token, "first-token\n");
 	snprintf(arg, sizeof(arg), "-admin_token_file=%s", s.token);
 	ck_assert_int_eq(h_daemon_start(&d, arg, "-config=", NULL), 0);
-	ck_assert_int_eq(h_http(&d, "GET", "/stats",
-	    "Authorization: Bearer first-token\r\n", &r), 0);
-	ck_assert_int_eq(r.status, 200);
-	h_http_response_free(&r);
+	ck_assert_int_eq(stats_status(&d, "first-token"), 200);
 
 	write_text(s.token, "second-token\n");
 	reload(&d, "admin_token=set");
-	ck_assert_int_eq(h_http(&d, "GET", "/stats",
-	    "Authorization: Bearer second-token\r\n", &r), 0);
-	ck_assert_int_eq(r.status, 200);
-	h_http_response_free(&r);
-	ck_assert_int_eq(h_http(&d, "GET", "/stats",
-	    "Authorization: Bearer first-token\r\n", &r), 0);
-	ck_assert_int_eq(r.status, 401);
-	h_http_response_free(&r);
+	ck_assert_int_eq(stats_status(&d, "second-token"), 200);
+	ck_assert_int_eq(stats_status(&d, "first-token"), 401);
 
 	/* An empty token file: not reloaded, the second token stays. */
 	write_text(s.token, "\n");
 	reload(&d, "the admin token is empty");
-	ck_assert_int_eq(h_http(&d, "GET", "/stats",
-	    "Authorization: Bearer second-token\r\n", &r), 0);
-	ck_assert_int_eq(r.status, 200);
-	h_http_response_free(&r);
+	ck_assert_int_eq(stats_status(&d, "second-token"), 200);
 	ck_assert(!h_daemon_log_contains(&d, "first-token"));
 	ck_assert(!h_daemon_log_contains(&d, "second-token"));
 	ck_assert_int_eq(h_daemon_stop(&d), 0);

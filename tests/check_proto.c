@@ -462,6 +462,17 @@ static const struct {
 	{ "{\"PeerPort\":12}", 14, 0, 0, 0 },
 };
 
+/* Two decoders: the daemon's (fast paths on), and the json-c path alone. */
+static void
+decoder_pair(struct proto_decoder **on, struct proto_decoder **off)
+{
+	*on = proto_decoder_new();
+	*off = proto_decoder_new();
+	ck_assert_ptr_nonnull(*on);
+	ck_assert_ptr_nonnull(*off);
+	proto_decoder_set_fast(*off, 0);
+}
+
 /* The daemon's decoder, and the json-c path alone, on one input. */
 static void
 assert_same_decode(const char *in, size_t len, int *rv,
@@ -471,11 +482,7 @@ assert_same_decode(const char *in, size_t len, int *rv,
 	struct proto_registration	 a, b;
 	int				 ra, rb;
 
-	on = proto_decoder_new();
-	off = proto_decoder_new();
-	ck_assert_ptr_nonnull(on);
-	ck_assert_ptr_nonnull(off);
-	proto_decoder_set_fast(off, 0);
+	decoder_pair(&on, &off);
 	memset(&a, 0xa5, sizeof(a));
 	memset(&b, 0x5a, sizeof(b));
 	ra = proto_decode_registration(on, in, len, &a);
@@ -547,11 +554,7 @@ START_TEST(test_fast_request_agrees)
 	struct proto_request	 a, b;
 	const char		*ra = "unset", *rb = "unset";
 
-	on = proto_decoder_new();
-	off = proto_decoder_new();
-	ck_assert_ptr_nonnull(on);
-	ck_assert_ptr_nonnull(off);
-	proto_decoder_set_fast(off, 0);
+	decoder_pair(&on, &off);
 	memset(&a, 0xa5, sizeof(a));
 	memset(&b, 0x5a, sizeof(b));
 	ck_assert_int_eq(proto_decode_request(on, c->in, c->len, &a, &ra),
@@ -628,11 +631,7 @@ START_TEST(test_fast_request_prefix)
 	const char		*reason;
 	size_t			 i, len, used;
 
-	on = proto_decoder_new();
-	off = proto_decoder_new();
-	ck_assert_ptr_nonnull(on);
-	ck_assert_ptr_nonnull(off);
-	proto_decoder_set_fast(off, 0);
+	decoder_pair(&on, &off);
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		len = strlen(cases[i].in);
 		used = proto_decode_request_prefix(on, cases[i].in, len, &a);
