@@ -74,7 +74,6 @@ void		 bench_pktinfo(struct msghdr *, void *, struct in_addr);
 socklen_t	 bench_sockaddr(const char *, int, struct sockaddr_storage *);
 int		 bench_loopback(const char *);
 int		 bench_udp_socket(const char *, int);
-int		 bench_local_port(int);
 int		 bench_tcp_connect(const char *, const char *, int);
 int		 bench_set_nonblock(int);
 uint64_t	 bench_deadline(const struct bench_opts *, uint64_t);

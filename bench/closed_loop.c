@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "bench.h"
+#include "util.h"
 
 #define CL_DEFAULT_SOCKETS	8
 #define CL_DEFAULT_SRC_IPS	65536
@@ -159,7 +160,7 @@ cl_open(struct cl_run *r)
 			return (-1);
 		setsockopt(r->socks[i].fd, IPPROTO_IP, IP_FREEBIND, &one,
 		    sizeof(one));
-		r->socks[i].port = bench_local_port(r->socks[i].fd);
+		r->socks[i].port = cb_local_port(r->socks[i].fd);
 		ev.events = EPOLLIN;
 		ev.data.u32 = (uint32_t)i;
 		if (epoll_ctl(efd, EPOLL_CTL_ADD, r->socks[i].fd, &ev) == -1)

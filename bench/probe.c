@@ -33,6 +33,7 @@
 #include <unistd.h>
 
 #include "stall.h"
+#include "util.h"
 
 #define PROBE_PEER_PORT		7
 #define PROBE_PERIOD_NS		1000000		/* one probe a millisecond */
@@ -64,7 +65,7 @@ bench_probe_open(struct bench_probe *p, const struct bench_opts *o)
 		return (-1);
 	setsockopt(p->fd, IPPROTO_IP, IP_FREEBIND, &one, sizeof(one));
 	setsockopt(p->fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof(one));
-	p->port = bench_local_port(p->fd);
+	p->port = cb_local_port(p->fd);
 	return (bench_lat_init(&p->lat));
 }
 

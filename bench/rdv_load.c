@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "bench.h"
+#include "util.h"
 
 #define RDV_SLOT_TIMEOUT_NS	(5 * 1000000000ULL)
 #define RDV_CLIENT_IPS		240		/* servers use the rest */
@@ -349,7 +350,7 @@ rdv_setup(struct rdv_run *r)
 		bench_src_ip(i, ip, sizeof(ip));
 		if ((r->udp[i] = bench_udp_socket(ip, 0)) == -1)
 			return (-1);
-		r->udp_port[i] = bench_local_port(r->udp[i]);
+		r->udp_port[i] = cb_local_port(r->udp[i]);
 	}
 	for (i = 0; i < r->o->inflight; i++)
 		r->slots[i].index = i;

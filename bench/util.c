@@ -164,20 +164,6 @@ bench_udp_socket(const char *ip, int port)
 	return (fd);
 }
 
-/* The local port a socket is bound to, or -1. */
-int
-bench_local_port(int fd)
-{
-	struct sockaddr_storage	ss;
-	socklen_t		len = sizeof(ss);
-
-	if (getsockname(fd, (struct sockaddr *)&ss, &len) == -1)
-		return (-1);
-	if (ss.ss_family == AF_INET)
-		return (ntohs(((struct sockaddr_in *)&ss)->sin_port));
-	return (ntohs(((struct sockaddr_in6 *)&ss)->sin6_port));
-}
-
 /* Makes fd non-blocking. */
 int
 bench_set_nonblock(int fd)

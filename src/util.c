@@ -64,6 +64,19 @@ cb_sockaddr_port(const struct sockaddr *sa)
 	return (0);
 }
 
+/* The local port a socket is bound to, or -1. */
+int
+cb_local_port(int fd)
+{
+	struct sockaddr_storage	ss;
+	socklen_t		len = sizeof(ss);
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) == -1 ||
+	    (ss.ss_family != AF_INET && ss.ss_family != AF_INET6))
+		return (-1);
+	return (cb_sockaddr_port((struct sockaddr *)&ss));
+}
+
 /*
  * Parses an IPv4 or IPv6 literal.  "::ffff:a.b.c.d" and "a.b.c.d" give the
  * same value; host names, brackets, zone ids and ports are refused.

@@ -24,6 +24,7 @@ struct cb_ip {
 
 int		 cb_ip_from_sockaddr(struct cb_ip *, const struct sockaddr *);
 uint16_t	 cb_sockaddr_port(const struct sockaddr *);
+int		 cb_local_port(int);
 int		 cb_ip_parse(struct cb_ip *, const char *);
 const char	*cb_ip_format(const struct cb_ip *, char [CB_IP_STRLEN]);
 int		 cb_ip_is_v4(const struct cb_ip *);

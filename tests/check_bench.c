@@ -23,6 +23,7 @@
 
 #include "harness.h"
 #include "suite.h"
+#include "util.h"
 
 #define TEST_TIMEOUT_MS	60000
 #define RUN_TIMEOUT_MS	20000
@@ -117,7 +118,7 @@ free_port(void)
 	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	ck_assert_int_ne(fd = socket(AF_INET, SOCK_STREAM, 0), -1);
 	ck_assert_int_eq(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
-	p = h_local_port(fd);
+	p = cb_local_port(fd);
 	close(fd);
 	return (p);
 }

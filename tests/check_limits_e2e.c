@@ -23,6 +23,7 @@
 
 #include "rdv.h"
 #include "suite.h"
+#include "util.h"
 
 #define TOKEN_A		"correct-horse-battery-staple"
 #define TOKEN_B		"another-token-of-some-length"
@@ -171,7 +172,7 @@ START_TEST(test_max_leases)
 	moved = h_udp_socket(a.ip, 0);
 	ck_assert_int_ne(moved, -1);
 	send_reg(moved, 1, NULL);
-	wait_port(a.ip, 1, h_local_port(moved));
+	wait_port(a.ip, 1, cb_local_port(moved));
 	ck_assert_int_eq(h_stat(&d, "udp_over_quota"), 1);
 	ck_assert_int_eq(h_stat(&d, "leases"), 2);
 	close(moved);
@@ -392,7 +393,7 @@ START_TEST(test_token_registration)
 	ck_assert_int_ne(fd2, -1);
 	ck_assert_int_ne(fd3, -1);
 	send_reg(fd2, 1, TOKEN_A);
-	wait_port(a.ip, 1, h_local_port(fd2));
+	wait_port(a.ip, 1, cb_local_port(fd2));
 	send_reg(fd3, 1, NULL);
 	rdv_wait_stat(&d, "udp_token_mismatch", 1);
 	send_reg(fd3, 1, TOKEN_B);
@@ -400,7 +401,7 @@ START_TEST(test_token_registration)
 	/* Key names are case-insensitive here too. */
 	send_text(fd3, "{\"peerport\":1,\"token\":\"" TOKEN_B "\"}");
 	rdv_wait_stat(&d, "udp_token_mismatch", 3);
-	ck_assert_int_eq(lease_port(a.ip, 1), h_local_port(fd2));
+	ck_assert_int_eq(lease_port(a.ip, 1), cb_local_port(fd2));
 	ck_assert_int_eq(h_stat(&d, "udp_invalid"), 0);
 	/* The owner, again, still moves it. */
 	send_text(a.udp, "{\"TOKEN\":\"" TOKEN_A "\",\"PeerPort\":1}");
@@ -508,7 +509,7 @@ START_TEST(test_tokenless_unchanged)
 	fd2 = h_udp_socket(a.ip, 0);
 	ck_assert_int_ne(fd2, -1);
 	send_reg(fd2, 1, TOKEN_A);
-	wait_port(a.ip, 1, h_local_port(fd2));
+	wait_port(a.ip, 1, cb_local_port(fd2));
 	rdv_register(&a, &d);
 	wait_port(a.ip, 1, a.udp_port);
 	rdv_match_peers(&a, &b, &d);

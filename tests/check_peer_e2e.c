@@ -17,6 +17,7 @@
 
 #include "rdv.h"
 #include "suite.h"
+#include "util.h"
 
 static struct h_daemon	d;
 
@@ -121,7 +122,7 @@ START_TEST(test_endpoint_follows_newest_registration)
 	/* A's NAT remaps: the next registration comes from a new port. */
 	close(a.udp);
 	a.udp = h_udp_socket(a.ip, 0);
-	a.udp_port = h_local_port(a.udp);
+	a.udp_port = cb_local_port(a.udp);
 	rdv_register(&a, &d);
 	rdv_register(&b, &d);
 	rdv_wait_lease(&b, &d);

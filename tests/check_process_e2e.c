@@ -40,6 +40,7 @@
 #include "harness.h"
 #include "rdv.h"
 #include "suite.h"
+#include "util.h"
 
 #define MAX_ARGS	16
 #define PATH_LEN	320
@@ -770,7 +771,7 @@ START_TEST(test_daemon_failure_reported)
 	snprintf(logarg, sizeof(logarg), "-log=%s", s.log);
 	snprintf(port, sizeof(port), "-port=%d", free_port());
 	snprintf(admin, sizeof(admin), "-admin=127.0.0.1:%d",
-	    h_local_port(busy));
+	    cb_local_port(busy));
 	starter = spawn(args, s.out, (uid_t)-1);
 	ck_assert_int_eq(reap(starter, 2 * H_TIMEOUT_MS), 1);
 	ck_assert_ptr_nonnull(out = read_text(s.out));

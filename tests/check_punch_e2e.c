@@ -22,6 +22,7 @@
 #include "client/containment_breach.h"
 #include "rdv.h"
 #include "suite.h"
+#include "util.h"
 
 #define CLI_MAX_ARGS	24
 
@@ -215,7 +216,7 @@ START_TEST(test_peer_mode_options)
 
 	start(NULL);
 	fd = h_udp_socket("127.0.0.2", 0);
-	snprintf(port, sizeof(port), "127.0.0.2:%d", h_local_port(fd));
+	snprintf(port, sizeof(port), "127.0.0.2:%d", cb_local_port(fd));
 	close(fd);
 	cli_start(&a, "peer", "--local-peer-port", "1", "--remote",
 	    "127.0.0.3:2", "--bind", port, "--no-local", "--quiet", "--send",

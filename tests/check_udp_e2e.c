@@ -18,6 +18,7 @@
 
 #include "harness.h"
 #include "suite.h"
+#include "util.h"
 
 #define WAIT_MS		5000
 #define TEST_TIMEOUT_MS	60000
@@ -200,7 +201,7 @@ START_TEST(test_several_ips)
 	}
 	wait_leases(&d, 3);
 	for (i = 0; i < 3; i++)
-		check_lease(&d, ips[i], 1000 * (i + 1), h_local_port(fds[i]));
+		check_lease(&d, ips[i], 1000 * (i + 1), cb_local_port(fds[i]));
 
 	obj = h_get_json(&d, "/leases", &n);
 	ck_assert_ptr_nonnull(obj);
@@ -216,7 +217,7 @@ START_TEST(test_several_ips)
 		ck_assert_int_lt(i, 3);
 		ck_assert_int_eq(lease_int(l, "peer_port"), 1000 * (i + 1));
 		ck_assert_int_eq(lease_int(l, "udp_port"),
-		    h_local_port(fds[i]));
+		    cb_local_port(fds[i]));
 		ck_assert_int_le(lease_int(l, "expires_in_s"), 90);
 		ck_assert_int_ge(lease_int(l, "expires_in_s"), 80);
 	}
@@ -238,10 +239,10 @@ START_TEST(test_refresh_moves_port)
 	b = udp_socket("127.0.0.2");
 	ck_assert_int_eq(h_udp_register(a, &d, 42), 0);
 	wait_leases(&d, 1);
-	check_lease(&d, "127.0.0.2", 42, h_local_port(a));
+	check_lease(&d, "127.0.0.2", 42, cb_local_port(a));
 	ck_assert_int_eq(h_udp_register(b, &d, 42), 0);
 	wait_datagrams(&d, 2);
-	check_lease(&d, "127.0.0.2", 42, h_local_port(b));
+	check_lease(&d, "127.0.0.2", 42, cb_local_port(b));
 	ck_assert_int_eq(leases_total(&d, ""), 1);
 	close(a);
 	close(b);
@@ -261,8 +262,8 @@ START_TEST(test_two_peer_ports)
 	ck_assert_int_eq(h_udp_register(a, &d, 1), 0);
 	ck_assert_int_eq(h_udp_register(b, &d, 2), 0);
 	wait_leases(&d, 2);
-	check_lease(&d, "127.0.0.2", 1, h_local_port(a));
-	check_lease(&d, "127.0.0.2", 2, h_local_port(b));
+	check_lease(&d, "127.0.0.2", 1, cb_local_port(a));
+	check_lease(&d, "127.0.0.2", 2, cb_local_port(b));
 	ck_assert_int_eq(leases_total(&d, "?ip=127.0.0.2"), 2);
 	ck_assert_int_eq(leases_total(&d, "?ip=127.0.0.3"), 0);
 	close(a);
@@ -305,10 +306,10 @@ START_TEST(test_key_case)
 	send_text(fd, &d, "{\"PeerPort\":79} \r\n\t");
 	send_text(fd, &d, "{\"Other\":\"x\",\"PeerPort\":80,\"More\":[1]}");
 	wait_leases(&d, 4);
-	check_lease(&d, "127.0.0.2", 77, h_local_port(fd));
-	check_lease(&d, "127.0.0.2", 78, h_local_port(fd));
-	check_lease(&d, "127.0.0.2", 79, h_local_port(fd));
-	check_lease(&d, "127.0.0.2", 80, h_local_port(fd));
+	check_lease(&d, "127.0.0.2", 77, cb_local_port(fd));
+	check_lease(&d, "127.0.0.2", 78, cb_local_port(fd));
+	check_lease(&d, "127.0.0.2", 79, cb_local_port(fd));
+	check_lease(&d, "127.0.0.2", 80, cb_local_port(fd));
 	ck_assert_int_eq(h_stat(&d, "udp_invalid"), 0);
 	close(fd);
 	stop(&d);
@@ -416,7 +417,7 @@ START_TEST(test_ipv6)
 	fd = udp_socket("::1");
 	ck_assert_int_eq(h_udp_register(fd, &d, 5), 0);
 	wait_leases(&d, 1);
-	check_lease(&d, "::1", 5, h_local_port(fd));
+	check_lease(&d, "::1", 5, cb_local_port(fd));
 	ck_assert_int_eq(leases_total(&d, "?ip=::1"), 1);
 	ck_assert_int_eq(leases_total(&d, "?ip=0:0::1"), 1);
 
@@ -445,7 +446,7 @@ START_TEST(test_ipv4_form)
 	fd = udp_socket("127.0.0.5");
 	ck_assert_int_eq(h_udp_register(fd, &d, 2147483647), 0);
 	wait_leases(&d, 1);
-	check_lease(&d, "127.0.0.5", 2147483647, h_local_port(fd));
+	check_lease(&d, "127.0.0.5", 2147483647, cb_local_port(fd));
 	obj = get_lease(&d, "::ffff:127.0.0.5", 2147483647, &status);
 	ck_assert_int_eq(status, 200);
 	ck_assert_str_eq(lease_str(obj, "ip"), "127.0.0.5");

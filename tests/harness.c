@@ -231,22 +231,6 @@ h_udp_socket(const char *ip, int port)
 	return (h_bind(ip, SOCK_DGRAM, port));
 }
 
-/* The local port a socket is bound to, or -1. */
-int
-h_local_port(int fd)
-{
-	struct sockaddr_storage	 ss;
-	socklen_t		 len = sizeof(ss);
-
-	if (getsockname(fd, (struct sockaddr *)&ss, &len) == -1)
-		return (-1);
-	if (ss.ss_family == AF_INET)
-		return (ntohs(((struct sockaddr_in *)&ss)->sin_port));
-	if (ss.ss_family == AF_INET6)
-		return (ntohs(((struct sockaddr_in6 *)&ss)->sin6_port));
-	return (-1);
-}
-
 /* Sends one datagram to ip:port. */
 int
 h_udp_send(int fd, const char *ip, int port, const void *buf, size_t len)

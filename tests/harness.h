@@ -80,7 +80,6 @@ int		 h_daemon_log_contains(const struct h_daemon *, const char *);
  */
 int		 h_have_ipv6(void);
 int		 h_udp_socket(const char *, int);
-int		 h_local_port(int);
 int		 h_udp_send(int, const char *, int, const void *, size_t);
 int		 h_udp_register(int, const struct h_daemon *, long long);
 int		 h_udp_pending(int);

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "rdv.h"
+#include "util.h"
 
 #define RDV_LINE_MAX	1024
 
@@ -24,7 +25,7 @@ rdv_peer_init(struct rdv_peer *p, const char *ip, long long peer_port)
 	p->tcp = -1;
 	p->udp = h_udp_socket(ip, 0);
 	ck_assert_msg(p->udp != -1, "udp socket on %s", ip);
-	p->udp_port = h_local_port(p->udp);
+	p->udp_port = cb_local_port(p->udp);
 	ck_assert_int_gt(p->udp_port, 0);
 }
 
