@@ -26,6 +26,10 @@ struct deadline {
 	uint64_t		 due_ms;	/* on the cb_now_ms() clock */
 };
 
+/* The entry of type whose struct deadline member d is. */
+#define DEADLINE_OWNER(d, type, member)					\
+	((type *)(void *)((char *)(d) - offsetof(type, member)))
+
 typedef void	(*deadline_fire_fn)(struct deadline *, void *);
 
 struct deadline_queue {

@@ -36,7 +36,6 @@
 
 #include <sys/queue.h>
 
-#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -64,8 +63,7 @@ struct lease {
 _Static_assert(sizeof(struct lease) == 64, "a lease is one cache line");
 
 /* The lease whose expiry d is. */
-#define LEASE_OF(d)	((struct lease *)(void *)((char *)(d) -		\
-			    offsetof(struct lease, expiry)))
+#define LEASE_OF(d)	DEADLINE_OWNER(d, struct lease, expiry)
 
 #define LEASE_LOCAL_V4	(2 + 4)
 #define LEASE_LOCAL_V6	(2 + 16)

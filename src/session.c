@@ -35,7 +35,6 @@
 
 #include <errno.h>
 #include <inttypes.h>
-#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -827,8 +826,7 @@ session_deadline(struct session *s, struct deadline_queue *q)
 static void
 session_deadline_cb(struct deadline *d, void *arg)
 {
-	struct session	*s = (struct session *)(void *)((char *)d -
-			    offsetof(struct session, deadline));
+	struct session	*s = DEADLINE_OWNER(d, struct session, deadline);
 
 	(void)arg;
 	s->deadline_q = NULL;
