@@ -29,7 +29,6 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <event2/buffer.h>
 #include <event2/event.h>
@@ -85,7 +84,6 @@ static void	list_empty(struct evhttp_request *, size_t);
 static void	stream_start(struct admin_leases *, struct evhttp_request *,
 		    const struct lease_query *, size_t);
 static void	stream_step(struct lease_stream *);
-static uint64_t	stream_clock_ns(void);
 static void	stream_visit(void *, const struct lease *);
 static void	stream_finish(struct lease_stream *);
 static void	stream_sent_cb(struct evhttp_connection *, void *);
@@ -416,7 +414,7 @@ stream_step(struct lease_stream *s)
 		stream_free(s);
 		return;
 	}
-	deadline = stream_clock_ns() + STREAM_TURN_NS;
+	deadline = cb_now_ns() + STREAM_TURN_NS;
 	do {
 		s->cursor = lease_scan(reg, s->cursor, STREAM_SLICE_BUCKETS,
 		    stream_visit, s);
@@ -425,7 +423,7 @@ stream_step(struct lease_stream *s)
 			return;
 		}
 	} while (evbuffer_get_length(s->buf) < STREAM_CHUNK_BYTES &&
-	    stream_clock_ns() < deadline);
+	    cb_now_ns() < deadline);
 	if (evbuffer_get_length(s->buf) > 0)
 		evhttp_send_reply_chunk_with_cb(s->req, s->buf,
 		    stream_sent_cb, s);
@@ -440,19 +438,6 @@ stream_step(struct lease_stream *s)
 		log_warn("admin: /leases stream cannot continue");
 		evhttp_connection_free(evhttp_request_get_connection(s->req));
 	}
-}
-
-/*
- * Nanoseconds of the monotonic clock, for a turn's budget: cb_now_ms()
- * counts in milliseconds, too coarse for a budget of one.
- */
-static uint64_t
-stream_clock_ns(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ((uint64_t)ts.tv_sec * 1000000000 + (uint64_t)ts.tv_nsec);
 }
 
 /*

@@ -205,11 +205,19 @@ parse_num(const char *text, long long min, long long max, long long *out,
 	return (0);
 }
 
+/* The monotonic clock in milliseconds: deadlines and lease times. */
 uint64_t
 cb_now_ms(void)
+{
+	return (cb_now_ns() / 1000000);
+}
+
+/* The monotonic clock in nanoseconds, for budgets finer than a ms. */
+uint64_t
+cb_now_ns(void)
 {
 	struct timespec	ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ((uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000);
+	return ((uint64_t)ts.tv_sec * 1000000000 + (uint64_t)ts.tv_nsec);
 }

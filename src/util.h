@@ -43,5 +43,6 @@ int		 parse_num(const char *, long long, long long, long long *,
 
 /* Milliseconds of the monotonic clock: immune to wall-clock steps. */
 uint64_t	 cb_now_ms(void);
+uint64_t	 cb_now_ns(void);
 
 #endif /* CB_UTIL_H */
