@@ -96,6 +96,30 @@ fail:
 	return (-1);
 }
 
+/*
+ * AF_INET6 or AF_INET when fd is bound to that family's wildcard address
+ * (:: or 0.0.0.0), else 0: a socket on every address, whose datagrams may
+ * have arrived at any of them.
+ */
+int
+net_wildcard_family(int fd)
+{
+	struct sockaddr_storage	 ss;
+	socklen_t		 len = sizeof(ss);
+	struct sockaddr_in6	*sin6 = (struct sockaddr_in6 *)(void *)&ss;
+	struct sockaddr_in	*sin = (struct sockaddr_in *)(void *)&ss;
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) == -1)
+		return (0);
+	if (ss.ss_family == AF_INET6 &&
+	    IN6_IS_ADDR_UNSPECIFIED(&sin6->sin6_addr))
+		return (AF_INET6);
+	if (ss.ss_family == AF_INET && sin->sin_addr.s_addr ==
+	    htonl(INADDR_ANY))
+		return (AF_INET);
+	return (0);
+}
+
 void
 net_close(struct net_sockets *s)
 {

@@ -17,6 +17,7 @@ struct net_sockets {
 int		 net_bind_port(const struct sockaddr *, socklen_t, int, int,
 		    struct net_sockets *);
 void		 net_close(struct net_sockets *);
+int		 net_wildcard_family(int);
 const char	*net_sockaddr_format(const struct sockaddr *, char *, size_t);
 
 #endif /* CB_NET_H */

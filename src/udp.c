@@ -82,6 +82,7 @@ struct udp_intake {
 };
 
 static void	udp_socket_setup(int);
+static void	udp_option(int, int, int, int, const char *);
 static void	udp_buffers_init(struct udp_intake *);
 static void	udp_read_cb(evutil_socket_t, short, void *);
 static int	udp_read_batch(struct udp_intake *, int, uint64_t);
@@ -150,37 +151,35 @@ udp_intake_free(struct udp_intake *u)
  * to one address answers from it anyway).  One control message per
  * datagram: a dual-stack socket's IPV6_PKTINFO gives IPv4 destinations
  * in the mapped form, and asking for IP_PKTINFO as well cost about 8 % of
- * the intake rate.  Answers go with DF set (IP_PMTUDISC_PROBE): at most ACK_MAX bytes and never
- * larger than the request, they need no fragmenting, and an IPv4 DF
- * datagram takes an IP ID of 0 (RFC 6864) instead of going through the
- * kernel's shared ID generator, about 5 % of an answer's cost.  A failed
- * option costs only its feature.
+ * the intake rate.  Answers go with DF set (IP_PMTUDISC_PROBE): at most
+ * ACK_MAX bytes and never larger than the request, they need no
+ * fragmenting, and an IPv4 DF datagram takes an IP ID of 0 (RFC 6864)
+ * instead of going through the kernel's shared ID generator, about 5 % of
+ * an answer's cost.  A failed option costs only its feature.
  */
 static void
 udp_socket_setup(int fd)
 {
-	struct sockaddr_storage	 ss;
-	socklen_t		 len = sizeof(ss);
-	int			 size = UDP_RCVBUF, on = 1;
-	int			 pmtu = IP_PMTUDISC_PROBE;
+	udp_option(fd, SOL_SOCKET, SO_RCVBUF, UDP_RCVBUF, "SO_RCVBUF");
+	switch (net_wildcard_family(fd)) {
+	case AF_INET6:
+		udp_option(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, 1,
+		    "IPV6_RECVPKTINFO");
+		break;
+	case AF_INET:
+		udp_option(fd, IPPROTO_IP, IP_PKTINFO, 1, "IP_PKTINFO");
+		break;
+	}
+	udp_option(fd, IPPROTO_IP, IP_MTU_DISCOVER, IP_PMTUDISC_PROBE,
+	    "IP_MTU_DISCOVER");
+}
 
-	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size)) == -1)
-		log_warn("udp: SO_RCVBUF: %s", strerror(errno));
-	if (getsockname(fd, (struct sockaddr *)&ss, &len) == -1)
-		log_warn("udp: getsockname: %s", strerror(errno));
-	else if (ss.ss_family == AF_INET6 && IN6_IS_ADDR_UNSPECIFIED(
-	    &((struct sockaddr_in6 *)(void *)&ss)->sin6_addr) &&
-	    setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &on,
-	    sizeof(on)) == -1)
-		log_warn("udp: IPV6_RECVPKTINFO: %s", strerror(errno));
-	else if (ss.ss_family == AF_INET &&
-	    ((struct sockaddr_in *)(void *)&ss)->sin_addr.s_addr ==
-	    htonl(INADDR_ANY) &&
-	    setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &on, sizeof(on)) == -1)
-		log_warn("udp: IP_PKTINFO: %s", strerror(errno));
-	if (setsockopt(fd, IPPROTO_IP, IP_MTU_DISCOVER, &pmtu,
-	    sizeof(pmtu)) == -1)
-		log_warn("udp: IP_MTU_DISCOVER: %s", strerror(errno));
+/* Sets an integer socket option; a failure is logged, never fatal. */
+static void
+udp_option(int fd, int level, int name, int value, const char *what)
+{
+	if (setsockopt(fd, level, name, &value, sizeof(value)) == -1)
+		log_warn("udp: %s: %s", what, strerror(errno));
 }
 
 /* Points every message at its buffers, once: only lengths change. */
