@@ -197,14 +197,27 @@ START_TEST(test_pairs)
 }
 END_TEST
 
+/* Whether something accepts connections on 127.0.0.1:*(int *)arg. */
+static int
+listening(void *arg)
+{
+	int	fd = h_tcp_connect(NULL, "127.0.0.1", *(int *)arg, 100);
+
+	if (fd == -1)
+		return (0);
+	close(fd);
+	return (1);
+}
+
 START_TEST(test_exchange)
 {
 	char	p[16];
 	pid_t	sink;
+	int	sink_port = free_port();
 
-	snprintf(p, sizeof(p), "%d", free_port());
+	snprintf(p, sizeof(p), "%d", sink_port);
 	sink = bench_bg("sink-tcp", p);
-	usleep(200 * 1000);
+	ck_assert_int_eq(h_poll_until(listening, &sink_port, H_TIMEOUT_MS), 1);
 	expect(bench(out, sizeof(out), "exchange", "--port", p,
 	    "--admin-port", "0", "--count", "10", "--inflight", "2",
 	    "--duration", "3", (char *)NULL), "mode=exchange", "ok=10 bad=0");
