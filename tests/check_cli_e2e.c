@@ -23,10 +23,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "config.h"
+#include "harness.h"
 #include "suite.h"
 
 #define PROG			"containment_breach"
@@ -49,22 +49,11 @@ struct usage_case {
 	const char	*line;
 };
 
-static long	now_ms(void);
 static int	read_some(int *, char **, size_t *);
 static void	child_exec(const char *const *, int, int);
 static void	child_run(const char *const *, struct child *);
 static void	child_free(struct child *);
 static char	*usage_text(void);
-
-/* The monotonic clock in milliseconds, for the child's deadline. */
-static long
-now_ms(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ((long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
-}
 
 /*
  * Appends what is readable on *fd to the buffer; closes the descriptor
@@ -121,7 +110,7 @@ child_run(const char *const *args, struct child *c)
 {
 	struct pollfd	pfd[2];
 	int		outp[2], errp[2], fds[2], wstatus = -1, i;
-	long		deadline = now_ms() + CHILD_TIMEOUT_MS, left;
+	uint64_t	deadline = h_now_ms() + CHILD_TIMEOUT_MS, now;
 	pid_t		pid;
 
 	memset(c, 0, sizeof(*c));
@@ -140,12 +129,13 @@ child_run(const char *const *args, struct child *c)
 	fds[0] = outp[0];
 	fds[1] = errp[0];
 	while ((fds[0] != -1 || fds[1] != -1) &&
-	    (left = deadline - now_ms()) > 0) {
+	    (now = h_now_ms()) < deadline) {
 		for (i = 0; i < 2; i++) {
 			pfd[i].fd = fds[i];
 			pfd[i].events = POLLIN;
 		}
-		if (poll(pfd, 2, (int)left) == -1 && errno != EINTR)
+		if (poll(pfd, 2, (int)(deadline - now)) == -1 &&
+		    errno != EINTR)
 			break;
 		if (fds[0] != -1 && pfd[0].revents != 0)
 			ck_assert_int_eq(read_some(&fds[0], &c->out,
@@ -154,14 +144,10 @@ child_run(const char *const *args, struct child *c)
 			ck_assert_int_eq(read_some(&fds[1], &c->err,
 			    &c->errlen), 0);
 	}
-	while (waitpid(pid, &wstatus, WNOHANG) == 0) {
-		if (now_ms() >= deadline) {
-			c->timed_out = 1;
-			kill(pid, SIGKILL);
-			waitpid(pid, &wstatus, 0);
-			break;
-		}
-		usleep(10000);
+	if (h_reap(pid, deadline, &wstatus) == 0) {
+		c->timed_out = 1;
+		kill(pid, SIGKILL);
+		waitpid(pid, &wstatus, 0);
 	}
 	for (i = 0; i < 2; i++)
 		if (fds[i] != -1)

@@ -254,22 +254,11 @@ spawn(const char *const *args, const char *out, uid_t uid)
 static int
 reap(pid_t pid, int timeout_ms)
 {
-	uint64_t	deadline;
-	int		status;
-	pid_t		got;
+	int	status;
 
-	deadline = h_now_ms() + (uint64_t)h_scale_ms(timeout_ms);
-
-	for (;;) {
-		got = waitpid(pid, &status, WNOHANG);
-		if (got == pid)
-			break;
-		if (got == -1 && errno != EINTR)
-			return (-1);
-		if (h_now_ms() >= deadline)
-			return (-1);
-		poll(NULL, 0, 10);
-	}
+	if (h_reap(pid, h_now_ms() + (uint64_t)h_scale_ms(timeout_ms),
+	    &status) != 1)
+		return (-1);
 	if (WIFEXITED(status))
 		return (WEXITSTATUS(status));
 	return (128 + WTERMSIG(status));

@@ -121,21 +121,19 @@ slurp(const char *path, char *buf, size_t size)
 static void
 cli_wait(struct cli *c, int ms)
 {
-	uint64_t	end = h_now_ms() + (uint64_t)h_scale_ms(ms);
-	int		st;
+	int	st;
 
 	c->status = -1;
-	while (waitpid(c->pid, &st, WNOHANG) == 0) {
-		if (h_now_ms() > end) {
-			kill(c->pid, SIGKILL);
-			waitpid(c->pid, &st, 0);
-			st = -1;
-			break;
-		}
-		usleep(10000);
+	switch (h_reap(c->pid, h_now_ms() + (uint64_t)h_scale_ms(ms), &st)) {
+	case 1:
+		if (WIFEXITED(st))
+			c->status = WEXITSTATUS(st);
+		break;
+	case 0:
+		kill(c->pid, SIGKILL);
+		waitpid(c->pid, &st, 0);
+		break;
 	}
-	if (st != -1 && WIFEXITED(st))
-		c->status = WEXITSTATUS(st);
 	slurp(c->out_path, c->out, sizeof(c->out));
 	slurp(c->err_path, c->err, sizeof(c->err));
 }

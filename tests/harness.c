@@ -820,25 +820,40 @@ h_daemon_wait_ready(struct h_daemon *d)
 }
 
 /*
+ * Waits until deadline (an h_now_ms() time) for the child pid to exit:
+ * 1 with its wait status in *status, 0 if it still runs at the deadline,
+ * -1 if it cannot be waited for.
+ */
+int
+h_reap(pid_t pid, uint64_t deadline, int *status)
+{
+	pid_t	got;
+
+	for (;;) {
+		got = waitpid(pid, status, WNOHANG);
+		if (got == pid)
+			return (1);
+		if (got == -1 && errno != EINTR)
+			return (-1);
+		if (h_now_ms() >= deadline)
+			return (0);
+		poll(NULL, 0, H_POLL_MS);
+	}
+}
+
+/*
  * Waits up to timeout_ms (not scaled) for the daemon to exit and records
  * its status: 0 once it has, -1 if it still runs.
  */
 static int
 h_daemon_reap(struct h_daemon *d, int timeout_ms)
 {
-	uint64_t	deadline = h_now_ms() + (uint64_t)timeout_ms;
-	int		status;
-	pid_t		pid;
+	int	status, rc;
 
-	for (;;) {
-		pid = waitpid(d->pid, &status, WNOHANG);
-		if (pid == d->pid || (pid == -1 && errno != EINTR))
-			break;
-		if (h_now_ms() >= deadline)
-			return (-1);
-		poll(NULL, 0, H_POLL_MS);
-	}
-	if (pid == -1)
+	rc = h_reap(d->pid, h_now_ms() + (uint64_t)timeout_ms, &status);
+	if (rc == 0)
+		return (-1);
+	if (rc == -1)
 		d->exit_code = -1;
 	else if (WIFEXITED(status))
 		d->exit_code = WEXITSTATUS(status);

@@ -107,5 +107,6 @@ int		 h_wait_stat(const struct h_daemon *, const char *, long long,
 
 /* Polls the predicate every few ms; 1 once it holds, 0 at the deadline. */
 int		 h_poll_until(int (*)(void *), void *, int);
+int		 h_reap(pid_t, uint64_t, int *);
 
 #endif /* CB_HARNESS_H */
